@@ -1,0 +1,92 @@
+#include "common_options.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "frugal/error.hpp"
+
+namespace frugal::cli {
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    const std::size_t comma = text.find(',', start);
+    const std::size_t end = comma == std::string::npos ? text.size() : comma;
+    if (end > start) items.push_back(text.substr(start, end - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return items;
+}
+
+std::string grouped(std::size_t value) {
+  std::string digits = std::to_string(value);
+  for (std::ptrdiff_t at = static_cast<std::ptrdiff_t>(digits.size()) - 3; at > 0; at -= 3)
+    digits.insert(static_cast<std::size_t>(at), ",");
+  return digits;
+}
+
+bool progress_wanted() { return ::isatty(STDERR_FILENO) != 0; }
+
+void prediction_options::add(CLI::App& command) {
+  command.add_option("PRED", path, "Predictions: CSV, TSV or JSONL with id, one 0/1 column per model, optional label/content/image")
+      ->required();
+  command.add_option("--ensemble", ensemble,
+                     "Parent vote rule: majority (more than half), any, all, atleast:K, column:NAME")
+      ->capture_default_str();
+  command.add_option("--models", models, "Comma-separated model columns to use as members (default: all)");
+}
+
+sampling::ensemble_rule prediction_options::rule() const { return sampling::ensemble_rule::parse(ensemble); }
+
+io::read_options prediction_options::read_options() const {
+  io::read_options options;
+  options.models = split_list(models);
+  const sampling::ensemble_rule parsed = rule();
+  if (parsed.rule == sampling::ensemble_rule::kind::column) options.parent_column = parsed.column;
+  return options;
+}
+
+void plan_options::add(CLI::App& command) {
+  command.add_option("--margin", margin, "Target margin of error E of every set's precision")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 0.999999));
+  command.add_option("--confidence", confidence, "Confidence level C of the intervals")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 0.999999));
+  command.add_option("--seed", seed, "Seed of the priorities and random draws")->capture_default_str();
+  command.add_option("--prior-precision", prior_precision,
+                     "Expected precision replacing p = 0.5 in the sample size: P for every set, or NAME=P,NAME=P");
+}
+
+sampling::plan_settings plan_options::settings(const sampling::population& items) const {
+  sampling::plan_settings settings;
+  settings.margin_of_error = margin;
+  settings.confidence_level = confidence;
+  settings.seed = seed;
+  settings.prior_precision = sampling::parse_prior_precision(prior_precision, items);
+  return settings;
+}
+
+void estimate_options::add(CLI::App& command) {
+  command.add_option("--interval", interval,
+                     "Interval: wilson (with finite-population correction), clopper-pearson, jeffreys, agresti-coull, hypergeometric")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"wilson", "clopper-pearson", "jeffreys", "agresti-coull", "hypergeometric"}));
+  command.add_option("--estimator", estimator,
+                     "Estimator: sample-proportion, or post-stratified (strata = number of member votes)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sample-proportion", "post-stratified"}));
+}
+
+estimation::estimate_settings estimate_options::settings(double confidence) const {
+  estimation::estimate_settings settings;
+  settings.interval = *estimation::parse_interval_method(interval);
+  settings.estimator = *estimation::parse_estimator(estimator);
+  settings.confidence_level = confidence;
+  return settings;
+}
+
+}  // namespace frugal::cli

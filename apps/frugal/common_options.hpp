@@ -1,0 +1,57 @@
+#pragma once
+// Options shared by several subcommands, declared once so that --help and behaviour agree.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "frugal/estimation/estimators.hpp"
+#include "frugal/io/predictions.hpp"
+#include "frugal/sampling/ensemble_rule.hpp"
+#include "frugal/sampling/planner.hpp"
+
+namespace frugal::cli {
+
+/// Exit codes of DESIGN.md §3.
+enum exit_code : int { ok = 0, check_failed = 1, usage = 2, bad_input = 3, internal = 4 };
+
+struct prediction_options {
+  std::string path;
+  std::string ensemble = "majority";
+  std::string models;  // comma-separated
+  void add(CLI::App& command);
+  sampling::ensemble_rule rule() const;
+  io::read_options read_options() const;
+};
+
+struct plan_options {
+  double margin = 0.05;
+  double confidence = 0.95;
+  std::uint64_t seed = 1;
+  std::string prior_precision;
+  void add(CLI::App& command);
+  sampling::plan_settings settings(const sampling::population& items) const;
+};
+
+struct estimate_options {
+  std::string interval = "wilson";
+  std::string estimator = "sample-proportion";
+  void add(CLI::App& command);
+  estimation::estimate_settings settings(double confidence) const;
+};
+
+std::vector<std::string> split_list(const std::string& text);
+
+/// A number with thousands separators, for human tables.
+std::string grouped(std::size_t value);
+
+/// True when stderr is a terminal: progress bars go there only then.
+bool progress_wanted();
+
+void add_plan_command(CLI::App& app);
+void add_estimate_command(CLI::App& app);
+void add_simulate_command(CLI::App& app);
+
+}  // namespace frugal::cli

@@ -1,0 +1,186 @@
+// frugal estimate: precision of every set, with intervals, from the labels of a plan's items.
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "common_options.hpp"
+#include "frugal/error.hpp"
+#include "frugal/io/labels.hpp"
+#include "frugal/io/plan_file.hpp"
+#include "frugal/sampling/priority.hpp"
+
+namespace frugal::cli {
+namespace {
+
+struct estimate_command {
+  std::string predictions;
+  std::string plan_path;
+  std::string labels_path;
+  estimate_options estimating;
+  bool json = false;
+
+  void run() const {
+    const io::plan_document plan = io::read_plan(plan_path);
+    const auto design = sampling::parse_design(plan.design);
+    if (!design) throw input_error(plan_path, 0, 0, fmt::format("unknown design \"{}\"", plan.design));
+    if (plan.hash != sampling::priority_hash_name)
+      throw input_error(plan_path, 0, 0, fmt::format("unknown priority hash \"{}\"", plan.hash));
+    const sampling::ensemble_rule rule = sampling::ensemble_rule::parse(plan.ensemble);
+    io::read_options reading;
+    reading.models = plan.models;
+    if (rule.rule == sampling::ensemble_rule::kind::column) reading.parent_column = rule.column;
+    const io::prediction_table table = io::read_predictions(predictions, reading);
+    if (io::fingerprint_hex(table.fingerprint) != plan.fingerprint)
+      throw input_error(predictions, 0, 0,
+                        fmt::format("these predictions (fingerprint {}) are not the ones plan {} was "
+                                    "made from ({}, fingerprint {})",
+                                    io::fingerprint_hex(table.fingerprint), plan_path,
+                                    plan.predictions, plan.fingerprint));
+    const sampling::population items(table, rule);
+    const sampling::sample_plan redrawn = redraw(items, plan, *design);
+
+    const io::id_index index(table);
+    const io::resolved_labels labels = io::read_labels(labels_path, table, index);
+    std::vector<std::uint8_t> queued(table.size(), 0);
+    for (const std::uint32_t row : redrawn.sample.queue) queued[row] = 1;
+    std::size_t outside = 0, queued_labelled = 0;
+    for (std::size_t row = 0; row < table.size(); ++row) {
+      if (labels.by_row[row] == io::resolved_labels::unlabelled) continue;
+      if (queued[row]) {
+        ++queued_labelled;
+      } else {
+        ++outside;
+      }
+    }
+
+    const estimation::estimate_settings settings = estimating.settings(plan.confidence_level);
+    std::vector<estimation::set_estimate> estimates;
+    for (std::size_t s = 0; s < items.set_count(); ++s)
+      estimates.push_back(estimation::estimate_precision(items, s, redrawn.sample.sets[s].rows,
+                                                         labels.by_row, settings));
+    if (json) {
+      print_json(items, plan, labels, estimates, queued_labelled, outside, redrawn.sample.queue.size());
+    } else {
+      print_table(items, plan, labels, estimates, queued_labelled, outside, redrawn.sample.queue.size());
+    }
+  }
+
+  // Draws the plan again from the predictions and the plan's own settings: any difference means
+  // the plan was edited, or made with another seed, design or version.
+  sampling::sample_plan redraw(const sampling::population& items, const io::plan_document& plan,
+                               sampling::design_kind design) const {
+    if (plan.sets.size() != items.set_count())
+      throw input_error(plan_path, 0, 0, "the plan's sets are not the predictions' sets");
+    sampling::plan_settings settings;
+    settings.design = design;
+    settings.seed = plan.seed;
+    settings.margin_of_error = plan.margin_of_error;
+    settings.confidence_level = plan.confidence_level;
+    for (const auto& entry : plan.sets) settings.prior_precision.push_back(entry.prior_precision);
+    const sampling::sample_plan redrawn = sampling::make_plan(items, settings);
+    for (std::size_t s = 0; s < items.set_count(); ++s) {
+      const auto& entry = plan.sets[s];
+      bool same = entry.name == items.set_name(s) && entry.sample.size() == redrawn.sample.sets[s].rows.size();
+      for (std::size_t i = 0; same && i < entry.sample.size(); ++i)
+        same = entry.sample[i] == items.table().ids[redrawn.sample.sets[s].rows[i]];
+      if (!same)
+        throw input_error(plan_path, 0, 0,
+                          fmt::format("the sample of set \"{}\" is not the one design {} with seed {} "
+                                      "draws from {}: the plan was edited, or its seed or design "
+                                      "does not match these predictions",
+                                      entry.name, plan.design, plan.seed, predictions));
+    }
+    return redrawn;
+  }
+
+  void print_table(const sampling::population& items, const io::plan_document& plan,
+                   const io::resolved_labels& labels,
+                   const std::vector<estimation::set_estimate>& estimates, std::size_t queued_labelled,
+                   std::size_t outside, std::size_t queued) const {
+    fmt::print("frugal estimate: design {}, {} interval at {}% confidence, {} estimator\n",
+               plan.design, estimating.interval, plan.confidence_level * 100, estimating.estimator);
+    fmt::print("labelled {} of the {} items in the plan's queue", grouped(queued_labelled), grouped(queued));
+    if (labels.tied_items > 0) fmt::print("; {} items with tied labels left out", labels.tied_items);
+    fmt::print("\n");
+    if (outside > 0)
+      fmt::print("note: {} labelled items are not in the plan's queue; they are not used\n", outside);
+    fmt::print("\n");
+    std::size_t width = 8;
+    for (std::size_t s = 0; s < items.set_count(); ++s) width = std::max(width, items.set_name(s).size());
+    fmt::print("{:<{}}  {:>10}  {:>8}  {:>8}  {:>9}  {:>17}\n", "set", width, "positives", "sample",
+               "labelled", "precision", "interval");
+    for (std::size_t s = 0; s < items.set_count(); ++s) {
+      const auto& estimate = estimates[s];
+      if (!estimate.defined) {
+        fmt::print("{:<{}}  {:>10}  {:>8}  {:>8}  {:>9}  {:>17}\n", items.set_name(s), width,
+                   grouped(estimate.positives), grouped(estimate.sample_size),
+                   grouped(estimate.labelled), "undefined", estimate.status);
+        continue;
+      }
+      fmt::print("{:<{}}  {:>10}  {:>8}  {:>8}  {:>9.4f}  [{:.4f}, {:.4f}]\n", items.set_name(s),
+                 width, grouped(estimate.positives), grouped(estimate.sample_size),
+                 grouped(estimate.labelled), estimate.precision, estimate.interval.lower,
+                 estimate.interval.upper);
+    }
+  }
+
+  void print_json(const sampling::population& items, const io::plan_document& plan,
+                  const io::resolved_labels& labels,
+                  const std::vector<estimation::set_estimate>& estimates, std::size_t queued_labelled,
+                  std::size_t outside, std::size_t queued) const {
+    nlohmann::ordered_json root;
+    root["design"] = plan.design;
+    root["interval"] = estimating.interval;
+    root["estimator"] = estimating.estimator;
+    root["confidence"] = plan.confidence_level;
+    root["labels"] = {{"records", labels.records},
+                      {"queued_items", queued},
+                      {"queued_labelled", queued_labelled},
+                      {"outside_plan", outside},
+                      {"tied_items", labels.tied_items}};
+    nlohmann::ordered_json sets = nlohmann::ordered_json::object();
+    for (std::size_t s = 0; s < items.set_count(); ++s) {
+      const auto& estimate = estimates[s];
+      nlohmann::ordered_json set;
+      set["status"] = estimate.status;
+      set["positives"] = estimate.positives;
+      set["sample_size"] = estimate.sample_size;
+      set["labelled"] = estimate.labelled;
+      set["true_positives"] = estimate.positives_labelled;
+      if (estimate.defined) {
+        set["precision"] = estimate.precision;
+        set["lower"] = estimate.interval.lower;
+        set["upper"] = estimate.interval.upper;
+        set["effective_sample_size"] = estimate.effective_sample_size;
+      } else {
+        set["precision"] = nullptr;
+        set["lower"] = nullptr;
+        set["upper"] = nullptr;
+        set["effective_sample_size"] = nullptr;
+      }
+      sets[items.set_name(s)] = std::move(set);
+    }
+    root["sets"] = std::move(sets);
+    std::cout << root.dump(2) << '\n';
+  }
+};
+
+}  // namespace
+
+void add_estimate_command(CLI::App& app) {
+  auto command = std::make_shared<estimate_command>();
+  CLI::App* sub = app.add_subcommand("estimate", "Precision of every set, with intervals, from a plan's labels");
+  sub->add_option("PRED", command->predictions, "The predictions the plan was made from")->required();
+  sub->add_option("--plan", command->plan_path, "Plan file written by frugal plan")->required();
+  sub->add_option("--labels", command->labels_path,
+                  "Labels: CSV or TSV with id,label[,annotator]; label 0 or 1 (empty = not yet)")
+      ->required();
+  command->estimating.add(*sub);
+  sub->add_flag("--json", command->json, "Machine-readable output on stdout");
+  sub->callback([command] { command->run(); });
+}
+
+}  // namespace frugal::cli

@@ -1,0 +1,41 @@
+#pragma once
+/// Reading annotators' labels (DESIGN.md §4): CSV or TSV with a header holding `id`, `label`
+/// and optionally `annotator`. For ensemble evaluation a label is 0/1 (also true/false).
+/// Several annotators may label one item; their labels are resolved by majority and a tie is
+/// flagged. The same (id, annotator) twice with the same label is accepted (re-imports are
+/// idempotent); with different labels it is an error naming both lines. A row whose label is
+/// empty is skipped, so the queue file written by `frugal plan --queue` can be filled in and
+/// read back as it is.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "frugal/io/predictions.hpp"
+
+namespace frugal::io {
+
+/// Per-row resolved labels of one prediction table.
+struct resolved_labels {
+  static constexpr std::int8_t unlabelled = -1;
+  static constexpr std::int8_t tied = 2;
+  std::vector<std::int8_t> by_row;  ///< unlabelled, 0, 1, or tied
+  std::size_t records = 0;          ///< label lines read
+  std::size_t labelled_items = 0;   ///< rows with a 0/1 majority
+  std::size_t tied_items = 0;       ///< rows whose annotators split evenly (left out of estimates)
+};
+
+/// Reads labels for the rows of `table`. Throws frugal::input_error with file:line:column for a
+/// missing column, an id that is not in the predictions, a label that is not 0/1, or a
+/// conflicting second label from one annotator.
+resolved_labels read_labels(const std::string& path, const prediction_table& table,
+                            const id_index& index);
+resolved_labels parse_labels(std::string_view text, const std::string& source,
+                             const prediction_table& table, const id_index& index);
+
+/// Labels taken from the predictions' own `label` column (simulated annotators).
+resolved_labels labels_from_column(const prediction_table& table);
+
+}  // namespace frugal::io

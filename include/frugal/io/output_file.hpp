@@ -1,0 +1,16 @@
+#pragma once
+/// Writing outputs so that a failed run leaves nothing half-written: the content goes to a
+/// temporary file beside the target, which is renamed over it only when complete.
+
+#include <functional>
+#include <ostream>
+#include <string>
+
+namespace frugal::io {
+
+/// Calls `write` with a stream to a temporary file, then renames it to `path`. If `write`
+/// throws, or the disk fills, the temporary file is removed and `path` is left as it was.
+/// Throws frugal::input_error when the file cannot be created.
+void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
+
+}  // namespace frugal::io

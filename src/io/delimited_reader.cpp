@@ -1,0 +1,340 @@
+#include "io/delimited_reader.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <fmt/format.h>
+#include <optional>
+#include <thread>
+
+#include "frugal/error.hpp"
+#include "io/table_builder.hpp"
+
+namespace frugal::io::detail {
+namespace {
+
+// Cursor over the text that knows its line and where that line starts, so every error can be
+// reported as line:column without a second pass.
+struct cursor {
+  std::string_view text;
+  std::size_t position = 0;
+  std::size_t line = 1;
+  std::size_t line_start = 0;
+
+  bool at_end() const { return position >= text.size(); }
+  std::size_t column_of(std::size_t at) const { return at - line_start + 1; }
+};
+
+enum class field_end { delimiter, record, file };
+
+class record_parser {
+ public:
+  record_parser(const std::string& source, char delimiter) : source_(source), delimiter_(delimiter) {}
+
+  // Reads one field starting at the cursor. The view points into the text, or into scratch_
+  // when the field had doubled quotes.
+  std::string_view field(cursor& at, field_end& end, std::size_t& field_column) {
+    field_column = at.column_of(at.position);
+    const std::string_view text = at.text;
+    std::size_t i = at.position;
+    std::string_view value;
+    if (i < text.size() && text[i] == '"') {
+      const std::size_t open = i;
+      const std::size_t open_line = at.line;
+      const std::size_t open_column = at.column_of(open);
+      ++i;
+      std::size_t run_start = i;
+      bool copied = false;
+      for (;;) {
+        const std::size_t quote = text.find('"', i);
+        if (quote == std::string_view::npos)
+          throw input_error(source_, open_line, open_column, "quoted field is never closed");
+        for (std::size_t k = i; k < quote; ++k) {
+          if (text[k] == '\n') {
+            ++at.line;
+            at.line_start = k + 1;
+          }
+        }
+        if (quote + 1 < text.size() && text[quote + 1] == '"') {
+          if (!copied) scratch_.clear();
+          copied = true;
+          scratch_.append(text.substr(run_start, quote + 1 - run_start));
+          i = quote + 2;
+          run_start = i;
+          continue;
+        }
+        if (copied) {
+          scratch_.append(text.substr(run_start, quote - run_start));
+          value = scratch_;
+        } else {
+          value = text.substr(open + 1, quote - open - 1);
+        }
+        i = quote + 1;
+        break;
+      }
+      at.position = i;
+      if (i < text.size() && text[i] != delimiter_ && text[i] != '\n' && text[i] != '\r')
+        throw input_error(source_, at.line, at.column_of(i),
+                          "unexpected character after a closing quote");
+    } else {
+      const std::size_t begin = i;
+      const char delimiter = delimiter_;
+      while (i < text.size()) {
+        const char c = text[i];
+        if (c == delimiter || c == '\n' || c == '\r') break;
+        ++i;
+      }
+      value = text.substr(begin, i - begin);
+      at.position = i;
+    }
+    // The field's terminator.
+    if (at.position >= text.size()) {
+      end = field_end::file;
+    } else if (text[at.position] == delimiter_) {
+      ++at.position;
+      end = field_end::delimiter;
+    } else {
+      if (text[at.position] == '\r') {
+        ++at.position;
+        if (at.position < text.size() && text[at.position] == '\n') ++at.position;
+      } else {
+        ++at.position;
+      }
+      ++at.line;
+      at.line_start = at.position;
+      end = field_end::record;
+    }
+    return value;
+  }
+
+ private:
+  const std::string& source_;
+  char delimiter_;
+  std::string scratch_;
+};
+
+void skip_blank_lines(cursor& at) {
+  while (!at.at_end()) {
+    const char c = at.text[at.position];
+    if (c == '\n') {
+      ++at.position;
+    } else if (c == '\r' && at.position + 1 < at.text.size() && at.text[at.position + 1] == '\n') {
+      at.position += 2;
+    } else {
+      return;
+    }
+    ++at.line;
+    at.line_start = at.position;
+  }
+}
+
+struct chunk_result {
+  prediction_table table;
+  std::size_t end = 0;      // where the last record parsed ended
+  std::size_t lines = 0;    // line number after the last record, relative to the chunk start
+  std::exception_ptr error;
+};
+
+// Parses records whose first byte lies before `stop`, starting at `begin` (a record start).
+chunk_result parse_chunk(std::string_view text, std::size_t begin, std::size_t stop,
+                         std::size_t first_line, const column_plan& plan,
+                         const std::string& source, const read_options& options, char delimiter) {
+  chunk_result result;
+  result.table = make_table(plan, source, options);
+  prediction_table& table = result.table;
+  const std::size_t columns = plan.roles.size();
+  const std::size_t expected_rows = std::max<std::size_t>(16, (stop - begin) / 24);
+  table.id_hashes.reserve(expected_rows);
+  table.votes.reserve(expected_rows);
+  table.lines.reserve(expected_rows);
+  if (plan.has_labels) table.labels.reserve(expected_rows);
+  if (plan.has_parent) table.parent_votes.reserve(expected_rows);
+  record_parser parser(source, delimiter);
+  cursor at{text, begin, first_line, begin};
+  try {
+    skip_blank_lines(at);
+    while (!at.at_end() && at.position < stop) {
+      const std::size_t record_line = at.line;
+      std::uint64_t votes = 0;
+      std::string_view id;
+      for (std::size_t c = 0; c < columns; ++c) {
+        field_end end;
+        std::size_t field_column;
+        const std::string_view value = parser.field(at, end, field_column);
+        switch (plan.roles[c]) {
+          case column_role::id:
+            if (value.empty())
+              throw input_error(source, at.line - (end == field_end::record ? 1 : 0), field_column,
+                                "empty id");
+            id = value;
+            table.ids.push_back(id);  // copy now: the view may point into the scratch buffer
+            break;
+          case column_role::member: {
+            const int vote = parse_vote(value);
+            if (vote < 0)
+              throw input_error(source, at.line - (end == field_end::record ? 1 : 0), field_column,
+                                fmt::format("vote \"{}\" for model \"{}\" is not 0, 1, true or false",
+                                            value, plan.names[c]));
+            votes |= std::uint64_t(vote) << plan.member_of[c];
+            break;
+          }
+          case column_role::parent: {
+            const int vote = parse_vote(value);
+            if (vote < 0)
+              throw input_error(source, at.line - (end == field_end::record ? 1 : 0), field_column,
+                                fmt::format("ensemble vote \"{}\" in column \"{}\" is not 0, 1, "
+                                            "true or false", value, plan.names[c]));
+            table.parent_votes.push_back(static_cast<std::uint8_t>(vote));
+            break;
+          }
+          case column_role::label: {
+            int label = -1;
+            if (!value.empty()) {
+              label = parse_vote(value);
+              if (label < 0)
+                throw input_error(source, at.line - (end == field_end::record ? 1 : 0),
+                                  field_column,
+                                  fmt::format("label \"{}\" is not 0, 1, true, false or empty", value));
+            }
+            table.labels.push_back(static_cast<std::int8_t>(label));
+            break;
+          }
+          case column_role::content:
+            if (plan.keep_content) table.content.push_back(value);
+            break;
+          case column_role::ignored:
+            break;
+        }
+        if (c + 1 < columns && end != field_end::delimiter) {
+          throw input_error(source, record_line, 1,
+                            fmt::format("row has {} fields, the header has {}", c + 1, columns));
+        }
+        if (c + 1 == columns && end == field_end::delimiter) {
+          std::size_t extra = c + 2;
+          field_end more = end;
+          while (more == field_end::delimiter) {
+            std::size_t ignored_column;
+            parser.field(at, more, ignored_column);
+            if (more == field_end::delimiter) ++extra;
+          }
+          throw input_error(source, record_line, 1,
+                            fmt::format("row has {} fields, the header has {}", extra, columns));
+        }
+      }
+      table.id_hashes.push_back(hash_id(id));
+      table.votes.push_back(votes);
+      table.lines.push_back(static_cast<std::uint32_t>(record_line));
+      skip_blank_lines(at);
+    }
+  } catch (...) {
+    result.error = std::current_exception();
+  }
+  result.end = at.position;
+  result.lines = at.line;
+  return result;
+}
+
+}  // namespace
+
+prediction_table parse_delimited(std::string_view text, const std::string& source,
+                                 const read_options& options, char delimiter) {
+  cursor at{text, 0, 1, 0};
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") at.position = at.line_start = 3;
+  skip_blank_lines(at);
+  if (at.at_end()) throw input_error(source, 1, 1, "the file is empty");
+
+  record_parser parser(source, delimiter);
+  std::vector<std::string> header;
+  std::vector<std::size_t> header_columns;
+  const std::size_t header_line = at.line;
+  for (;;) {
+    field_end end;
+    std::size_t column;
+    header.emplace_back(parser.field(at, end, column));
+    header_columns.push_back(column);
+    if (end != field_end::delimiter) break;
+  }
+  const column_plan plan = plan_columns(header, options, source, header_line, header_columns);
+
+  const std::size_t body = at.position;
+  unsigned threads = options.threads == 0 ? std::thread::hardware_concurrency() : options.threads;
+  threads = std::clamp(threads, 1u, 2u);
+  if (text.size() - body < (std::size_t{4} << 20)) threads = 1;
+
+  auto rethrow = [](chunk_result& part) {
+    if (part.error) std::rethrow_exception(part.error);
+  };
+  if (threads == 1) {
+    chunk_result whole =
+        parse_chunk(text, body, text.size(), at.line, plan, source, options, delimiter);
+    rethrow(whole);
+    finish_table(whole.table, whole.lines);
+    return std::move(whole.table);
+  }
+
+  // Two parts: the second begins after the first newline at or past the midpoint.
+  std::size_t split = text.find('\n', body + (text.size() - body) / 2);
+  split = split == std::string_view::npos ? text.size() : split + 1;
+  chunk_result second;
+  std::thread worker([&] {
+    second = parse_chunk(text, split, text.size(), 1, plan, source, options, delimiter);
+  });
+  chunk_result first = parse_chunk(text, body, split, at.line, plan, source, options, delimiter);
+  worker.join();
+  rethrow(first);
+  if (first.end != split) {
+    // A quoted newline straddled the split: the speculative parse started mid-record.
+    chunk_result rest =
+        parse_chunk(text, first.end, text.size(), first.lines, plan, source, options, delimiter);
+    rethrow(rest);
+    append_rows(first.table, std::move(rest.table));
+    finish_table(first.table, rest.lines);
+    return std::move(first.table);
+  }
+  // Line numbers of the second part were counted from 1; shift them now that we know the first
+  // part's length, and re-raise its error with the true line.
+  const std::size_t shift = first.lines - 1;
+  if (second.error) {
+    try {
+      std::rethrow_exception(second.error);
+    } catch (const input_error& error) {
+      throw input_error(error.file(), error.line() == 0 ? 0 : error.line() + shift, error.column(),
+                        error.message());
+    }
+  }
+  for (std::uint32_t& line : second.table.lines) line += static_cast<std::uint32_t>(shift);
+  append_rows(first.table, std::move(second.table));
+  finish_table(first.table, second.lines + shift);
+  return std::move(first.table);
+}
+
+}  // namespace frugal::io::detail
+
+namespace frugal::io::detail {
+
+void for_each_record(std::string_view text, const std::string& source, char delimiter,
+                     const std::function<void(const record_view&)>& visit) {
+  cursor at{text, 0, 1, 0};
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") at.position = at.line_start = 3;
+  record_parser parser(source, delimiter);
+  std::vector<std::string> owned;
+  std::vector<std::string_view> fields;
+  std::vector<std::size_t> columns;
+  skip_blank_lines(at);
+  while (!at.at_end()) {
+    const std::size_t line = at.line;
+    owned.clear();
+    columns.clear();
+    for (;;) {
+      field_end end;
+      std::size_t column;
+      owned.emplace_back(parser.field(at, end, column));
+      columns.push_back(column);
+      if (end != field_end::delimiter) break;
+    }
+    fields.assign(owned.begin(), owned.end());
+    visit(record_view{fields, line, columns});
+    skip_blank_lines(at);
+  }
+}
+
+}  // namespace frugal::io::detail

@@ -1,0 +1,33 @@
+#include "frugal/io/output_file.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+
+#include "frugal/error.hpp"
+
+namespace frugal::io {
+
+void write_file_atomically(const std::string& path,
+                           const std::function<void(std::ostream&)>& write) {
+  const std::string temporary = fmt::format("{}.tmp-{}", path, ::getpid());
+  try {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw input_error(path, 0, 0, fmt::format("cannot write: {}", std::strerror(errno)));
+    write(out);
+    out.flush();
+    if (!out) throw input_error(path, 0, 0, "write failed (disk full?)");
+    out.close();
+    if (std::rename(temporary.c_str(), path.c_str()) != 0)
+      throw input_error(path, 0, 0, fmt::format("cannot rename into place: {}", std::strerror(errno)));
+  } catch (...) {
+    std::remove(temporary.c_str());
+    throw;
+  }
+}
+
+}  // namespace frugal::io

@@ -1,0 +1,279 @@
+#include "frugal/io/predictions.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <memory>
+
+#include "frugal/error.hpp"
+#include "io/delimited_reader.hpp"
+#include "io/jsonl_reader.hpp"
+#include "io/table_builder.hpp"
+
+namespace frugal::io {
+
+void string_column::append(const string_column& other) {
+  const std::uint64_t shift = text_.size();
+  text_.append(other.text_);
+  ends_.reserve(ends_.size() + other.ends_.size());
+  for (const std::uint64_t end : other.ends_) ends_.push_back(end + shift);
+}
+
+namespace {
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// Read-only memory map that gives its pages back on destruction; empty files map to nothing.
+class mapped_file {
+ public:
+  explicit mapped_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw input_error(path, 0, 0, fmt::format("cannot open: {}", std::strerror(errno)));
+    struct stat info {};
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+      ::close(fd);
+      throw input_error(path, 0, 0, "not a regular file");
+    }
+    size_ = static_cast<std::size_t>(info.st_size);
+    if (size_ > 0) {
+      void* address = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (address == MAP_FAILED) {
+        ::close(fd);
+        throw input_error(path, 0, 0, fmt::format("cannot map: {}", std::strerror(errno)));
+      }
+      data_ = static_cast<const char*>(address);
+      ::madvise(address, size_, MADV_SEQUENTIAL);
+    }
+    ::close(fd);
+  }
+  mapped_file(const mapped_file&) = delete;
+  mapped_file& operator=(const mapped_file&) = delete;
+  ~mapped_file() {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+  }
+  std::string_view text() const { return {data_ == nullptr ? "" : data_, size_}; }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace
+
+table_format detect_format(std::string_view path, std::string_view head) {
+  if (ends_with(path, ".tsv") || ends_with(path, ".tab")) return table_format::tsv;
+  if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson") || ends_with(path, ".json"))
+    return table_format::jsonl;
+  if (ends_with(path, ".csv")) return table_format::csv;
+  if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
+  const std::size_t first_line_end = std::min(head.find('\n'), head.size());
+  const std::string_view first_line = head.substr(0, first_line_end);
+  const std::size_t first_visible = first_line.find_first_not_of(" \t\r");
+  if (first_visible != std::string_view::npos && first_line[first_visible] == '{')
+    return table_format::jsonl;
+  if (first_line.find('\t') != std::string_view::npos &&
+      first_line.find(',') == std::string_view::npos)
+    return table_format::tsv;
+  return table_format::csv;
+}
+
+prediction_table parse_predictions(std::string_view text, const std::string& source,
+                                   const read_options& options) {
+  table_format format = options.format;
+  if (format == table_format::automatic) format = detect_format(source, text.substr(0, 4096));
+  if (format == table_format::jsonl) return detail::parse_jsonl(text, source, options);
+  return detail::parse_delimited(text, source, options, format == table_format::tsv ? '\t' : ',');
+}
+
+prediction_table read_predictions(const std::string& path, const read_options& options) {
+  const mapped_file file(path);
+  return parse_predictions(file.text(), path, options);
+}
+
+id_index::id_index(const prediction_table& table) : table_(&table) {
+  const std::size_t rows = table.size();
+  if (rows >= 0xFFFFFFFFull) throw input_error(table.source, 0, 0, "more than 2^32-2 rows");
+  std::size_t capacity = 16;
+  while (capacity < rows * 2) capacity *= 2;
+  slots_.assign(capacity, 0);
+  mask_ = capacity - 1;
+  for (std::size_t row = 0; row < rows; ++row) {
+    const std::uint64_t hash = table.id_hashes[row];
+    std::size_t slot = static_cast<std::size_t>(hash) & mask_;
+    while (slots_[slot] != 0) {
+      const std::size_t other = slots_[slot] - 1;
+      if (table.id_hashes[other] == hash && table.ids[other] == table.ids[row]) {
+        throw input_error(table.source, table.lines[row], 1,
+                          fmt::format("duplicate id \"{}\" (first seen on line {})",
+                                      table.ids[row], table.lines[other]));
+      }
+      slot = (slot + 1) & mask_;
+    }
+    slots_[slot] = static_cast<std::uint32_t>(row + 1);
+  }
+}
+
+std::ptrdiff_t id_index::find(std::string_view id) const noexcept {
+  const std::uint64_t hash = detail::hash_id(id);
+  for (std::size_t slot = static_cast<std::size_t>(hash) & mask_; slots_[slot] != 0;
+       slot = (slot + 1) & mask_) {
+    const std::size_t row = slots_[slot] - 1;
+    if (table_->id_hashes[row] == hash && table_->ids[row] == id)
+      return static_cast<std::ptrdiff_t>(row);
+  }
+  return -1;
+}
+
+std::string fingerprint_hex(std::uint64_t fingerprint) { return fmt::format("{:016x}", fingerprint); }
+
+namespace detail {
+
+std::uint64_t hash_id(std::string_view id) noexcept { return XXH3_64bits(id.data(), id.size()); }
+
+column_plan plan_columns(const std::vector<std::string>& header, const read_options& options,
+                         const std::string& source, std::size_t header_line,
+                         const std::vector<std::size_t>& header_columns) {
+  column_plan plan;
+  plan.names = header;
+  plan.roles.assign(header.size(), column_role::ignored);
+  plan.member_of.assign(header.size(), 0);
+  plan.keep_content = options.keep_content;
+  auto column_of = [&](std::size_t index) {
+    return index < header_columns.size() ? header_columns[index] : std::size_t{1};
+  };
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (header[j] == header[i])
+        throw input_error(source, header_line, column_of(i),
+                          fmt::format("column \"{}\" appears twice in the header", header[i]));
+    }
+    if (header[i].empty())
+      throw input_error(source, header_line, column_of(i), "empty column name in the header");
+  }
+  auto find = [&](std::string_view name) -> std::ptrdiff_t {
+    const auto it = std::find(header.begin(), header.end(), name);
+    return it == header.end() ? -1 : it - header.begin();
+  };
+  const std::ptrdiff_t id_column = find("id");
+  if (id_column < 0)
+    throw input_error(source, header_line, 1, "no \"id\" column in the header");
+  plan.roles[static_cast<std::size_t>(id_column)] = column_role::id;
+  if (const auto c = find("label"); c >= 0) {
+    plan.roles[static_cast<std::size_t>(c)] = column_role::label;
+    plan.has_labels = true;
+  }
+  if (const auto c = find("content"); c >= 0) {
+    plan.roles[static_cast<std::size_t>(c)] = column_role::content;
+    plan.has_content = true;
+  }
+  if (!options.parent_column.empty()) {
+    const auto c = find(options.parent_column);
+    if (c < 0 || plan.roles[static_cast<std::size_t>(c)] != column_role::ignored)
+      throw input_error(source, header_line, 1,
+                        fmt::format("ensemble column \"{}\" is not a vote column of the header",
+                                    options.parent_column));
+    plan.roles[static_cast<std::size_t>(c)] = column_role::parent;
+    plan.has_parent = true;
+  }
+  const auto reserved = [&](std::size_t i) {
+    return plan.roles[i] != column_role::ignored || header[i] == "image";
+  };
+  if (options.models.empty()) {
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (reserved(i)) continue;
+      plan.roles[i] = column_role::member;
+      plan.member_of[i] = static_cast<std::uint32_t>(plan.model_names.size());
+      plan.model_names.push_back(header[i]);
+    }
+  } else {
+    for (const std::string& model : options.models) {
+      const auto c = find(model);
+      if (c < 0 || reserved(static_cast<std::size_t>(c)))
+        throw input_error(source, header_line, 1,
+                          fmt::format("model \"{}\" is not a vote column of the header", model));
+      const auto i = static_cast<std::size_t>(c);
+      if (plan.roles[i] == column_role::member)
+        throw input_error(fmt::format("model \"{}\" is listed twice in --models", model));
+      plan.roles[i] = column_role::member;
+      plan.member_of[i] = static_cast<std::uint32_t>(plan.model_names.size());
+      plan.model_names.push_back(model);
+    }
+  }
+  if (plan.model_names.empty())
+    throw input_error(source, header_line, 1, "no model columns: nothing to evaluate");
+  if (plan.model_names.size() > max_members)
+    throw input_error(source, header_line, 1,
+                      fmt::format("{} model columns; at most {} members are supported "
+                                  "(choose some with --models)",
+                                  plan.model_names.size(), max_members));
+  return plan;
+}
+
+prediction_table make_table(const column_plan& plan, const std::string& source,
+                            const read_options& options) {
+  prediction_table table;
+  table.source = source;
+  table.model_names = plan.model_names;
+  table.parent_column = options.parent_column;
+  table.has_labels = plan.has_labels;
+  table.has_content_column = plan.has_content;
+  return table;
+}
+
+void append_rows(prediction_table& into, prediction_table&& more) {
+  if (into.size() == 0) {
+    std::swap(into, more);
+    return;
+  }
+  into.ids.append(more.ids);
+  more.ids.clear();
+  auto append = [](auto& a, auto& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    b = {};
+  };
+  append(into.id_hashes, more.id_hashes);
+  append(into.votes, more.votes);
+  append(into.parent_votes, more.parent_votes);
+  append(into.labels, more.labels);
+  append(into.lines, more.lines);
+  into.content.append(more.content);
+}
+
+void finish_table(prediction_table& table, std::size_t last_line) {
+  if (table.size() == 0)
+    throw input_error(table.source, last_line, 1, "no data rows: the file has only a header");
+  { const id_index unique(table); }  // throws on a duplicate id
+  // Fingerprint over fixed-size records, fed in blocks to keep the hashing call overhead low.
+  XXH3_state_t* state = XXH3_createState();
+  FRUGAL_ASSERT(state != nullptr);
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> owner(state, &XXH3_freeState);
+  XXH3_64bits_reset(state);
+  const std::uint64_t members = table.member_count();
+  XXH3_64bits_update(state, &members, sizeof members);
+  for (const std::string& name : table.model_names) XXH3_64bits_update(state, name.data(), name.size() + 1);
+  constexpr std::size_t block_rows = 4096;
+  std::uint64_t block[block_rows * 2];
+  const bool has_parent = !table.parent_votes.empty();
+  for (std::size_t begin = 0; begin < table.size(); begin += block_rows) {
+    const std::size_t end = std::min(table.size(), begin + block_rows);
+    for (std::size_t row = begin; row < end; ++row) {
+      block[2 * (row - begin)] = table.id_hashes[row];
+      block[2 * (row - begin) + 1] =
+          table.votes[row] | (has_parent ? std::uint64_t{table.parent_votes[row]} << 63 : 0);
+    }
+    XXH3_64bits_update(state, block, (end - begin) * 2 * sizeof(std::uint64_t));
+  }
+  table.fingerprint = XXH3_64bits_digest(state);
+}
+
+}  // namespace detail
+}  // namespace frugal::io

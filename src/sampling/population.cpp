@@ -1,0 +1,74 @@
+#include "frugal/sampling/population.hpp"
+
+#include <fmt/format.h>
+
+#include <mutex>
+
+#include "frugal/error.hpp"
+
+namespace frugal::sampling {
+
+struct population::lazy_rows {
+  std::vector<std::once_flag> once;
+  std::vector<std::vector<std::uint32_t>> rows;
+  explicit lazy_rows(std::size_t sets) : once(sets), rows(sets) {}
+};
+
+population::population(const io::prediction_table& table, ensemble_rule rule)
+    : table_(&table), rule_(std::move(rule)) {
+  const std::size_t m = table.member_count();
+  column_rule_ = rule_.rule == ensemble_rule::kind::column;
+  if (column_rule_ && table.parent_votes.size() != table.size())
+    throw input_error(
+        table.source, 1, 1,
+        fmt::format("--ensemble {} needs the column \"{}\" read as the parent's votes",
+                    rule_.to_string(), rule_.column));
+  if (rule_.rule == ensemble_rule::kind::at_least && rule_.threshold > m)
+    throw input_error(fmt::format("--ensemble atleast:{} asks for more votes than the {} members",
+                                  rule_.threshold, m));
+  votes_needed_ = rule_.votes_needed(m);
+  names_.emplace_back(parent_set_name);
+  for (const std::string& name : table.model_names) {
+    if (name == parent_set_name)
+      throw input_error(table.source, 1, 1,
+                        "a model column is named \"ensemble\", the name of the parent set; "
+                        "rename it");
+    names_.push_back(name);
+  }
+  positives_.assign(set_count(), 0);
+  strata_.assign(set_count() * (m + 1), 0);
+  for (std::size_t row = 0; row < table.size(); ++row) {
+    std::uint64_t sets = membership(row);
+    const std::size_t votes = vote_count(row);
+    while (sets != 0) {
+      const auto set = static_cast<std::size_t>(std::countr_zero(sets));
+      sets &= sets - 1;
+      ++positives_[set];
+      ++strata_[set * (m + 1) + votes];
+    }
+  }
+  rows_ = std::make_unique<lazy_rows>(set_count());
+}
+
+population::~population() = default;
+
+std::ptrdiff_t population::find_set(std::string_view name) const noexcept {
+  for (std::size_t s = 0; s < names_.size(); ++s) {
+    if (names_[s] == name) return static_cast<std::ptrdiff_t>(s);
+  }
+  return -1;
+}
+
+const std::vector<std::uint32_t>& population::positive_rows(std::size_t set) const {
+  std::call_once(rows_->once[set], [&] {
+    std::vector<std::uint32_t>& rows = rows_->rows[set];
+    rows.reserve(positives_[set]);
+    const std::uint64_t bit = std::uint64_t{1} << set;
+    for (std::size_t row = 0; row < items(); ++row) {
+      if (membership(row) & bit) rows.push_back(static_cast<std::uint32_t>(row));
+    }
+  });
+  return rows_->rows[set];
+}
+
+}  // namespace frugal::sampling
