@@ -35,7 +35,16 @@ void prediction_options::add(CLI::App& command) {
       ->required();
   command.add_option("--ensemble", ensemble,
                      "Parent vote rule: majority (more than half), any, all, atleast:K, column:NAME")
-      ->capture_default_str();
+      ->capture_default_str()
+      // A malformed rule is a usage error (exit 2) like any other bad option value.
+      ->check([](const std::string& text) -> std::string {
+        try {
+          sampling::ensemble_rule::parse(text);
+          return {};
+        } catch (const input_error& error) {
+          return error.what();
+        }
+      });
   command.add_option("--models", models, "Comma-separated model columns to use as members (default: all)");
 }
 

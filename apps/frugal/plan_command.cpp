@@ -32,10 +32,13 @@ struct plan_command {
     const sampling::sample_plan plan = sampling::make_plan(items, settings);
     const io::plan_document document = io::make_plan_document(items, plan);
 
-    // Both files are complete before either replaces an old one.
+    // The queue is written from inside the plan's write, while the plan is still a temporary
+    // file: a queue that cannot be written then leaves no plan behind and an old one untouched.
     const std::string text = io::plan_to_json(document);
-    io::write_file_atomically(out, [&](std::ostream& stream) { stream << text; });
-    if (!queue.empty()) write_queue(items, plan);
+    io::write_file_atomically(out, [&](std::ostream& stream) {
+      stream << text;
+      if (!queue.empty()) write_queue(items, plan);
+    });
     if (json) {
       std::cout << text;
     } else {

@@ -60,13 +60,17 @@ proportion_interval wilson(double successes, double trials, std::size_t populati
   return {centre - half, centre + half};
 }
 
+// The finite-population correction scales z^2 everywhere, in the pseudo-counts as well as in
+// the half-width, as for Wilson (of which Agresti-Coull is the simple approximation). Scaling
+// only the variance keeps the full z^2/2 pull towards 1/2 while shrinking the width by sqrt(f):
+// with n/N = 0.6 the interval then misses a precision near 1 most of the time (exact coverage
+// 0.39 at N = 250, n = 152, M = 249).
 proportion_interval agresti_coull(double successes, double trials, std::size_t population,
                                   double z) {
-  const double z2 = z * z;
+  const double z2 = finite_population_factor(trials, population) * z * z;
   const double adjusted_trials = trials + z2;
   const double adjusted_p = (successes + z2 / 2.0) / adjusted_trials;
-  const double half = z * std::sqrt(finite_population_factor(trials, population) * adjusted_p *
-                                    (1.0 - adjusted_p) / adjusted_trials);
+  const double half = std::sqrt(z2 * adjusted_p * (1.0 - adjusted_p) / adjusted_trials);
   return {adjusted_p - half, adjusted_p + half};
 }
 

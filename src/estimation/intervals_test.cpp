@@ -78,11 +78,16 @@ TEST(jeffreys, matches_reference_values) {
 }
 
 TEST(agresti_coull, matches_reference_values) {
-  // mpmath: n~ = n + z^2, p~ = (x + z^2/2)/n~, half-width z sqrt(f p~(1-p~)/n~).
+  // mpmath: with z'^2 = f z^2 (f = (N-n)/(N-1), 1 without N), n~ = n + z'^2,
+  // p~ = (x + z'^2/2)/n~, half-width z' sqrt(p~(1-p~)/n~).
   expect_interval(interval(interval_method::agresti_coull, 8, 10), 0.479367590566151,
                   0.954112729516116);
-  expect_interval(interval(interval_method::agresti_coull, 8, 10, 50), 0.502272167587561,
-                  0.931208152494706);
+  expect_interval(interval(interval_method::agresti_coull, 8, 10, 50), 0.511057250493628,
+                  0.945706805637049);
+  // A strong correction (n/N = 0.6): scaling only the variance gave [0.9813 - 0.0133, ...],
+  // an upper end of 0.9946 that missed a true 249/250 most of the time.
+  expect_interval(interval(interval_method::agresti_coull, 151, 152, 250), 0.978008441974593,
+                  0.999114507659996);
 }
 
 TEST(hypergeometric, matches_scipy) {

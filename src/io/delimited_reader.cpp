@@ -1,6 +1,10 @@
 #include "io/delimited_reader.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <fmt/format.h>
 #include <optional>
@@ -135,28 +139,82 @@ struct chunk_result {
 };
 
 // Parses records whose first byte lies before `stop`, starting at `begin` (a record start).
-chunk_result parse_chunk(std::string_view text, std::size_t begin, std::size_t stop,
-                         std::size_t first_line, const column_plan& plan,
+// Reserves every column for the rows of `bytes` of input, extrapolating twice over from the rows
+// seen so far (early rows are often shorter). Over-reserving is cheap: large blocks are mapped
+// lazily and untouched pages cost no memory. Growing by doubling is not: it copies, and the
+// kernel clears every new page.
+void reserve_for(prediction_table& table, std::size_t rows_seen, std::size_t bytes_seen,
+                 std::size_t bytes, bool keep_content) {
+  const double scale = 2.0 * static_cast<double>(bytes) / static_cast<double>(std::max<std::size_t>(bytes_seen, 1));
+  const auto rows = static_cast<std::size_t>(static_cast<double>(rows_seen) * scale) + 64;
+  std::size_t id_bytes = 0;
+  for (std::size_t row = 0; row < table.ids.size(); ++row) id_bytes += table.ids[row].size();
+  table.ids.reserve(rows, static_cast<std::size_t>(static_cast<double>(id_bytes) * scale) + 1024);
+  if (keep_content) table.content.reserve(rows, static_cast<std::size_t>(static_cast<double>(bytes)));
+  table.id_hashes.reserve(rows);
+  table.votes.reserve(rows);
+  table.lines.reserve(rows);
+  if (!table.labels.empty()) table.labels.reserve(rows);
+  if (!table.parent_votes.empty()) table.parent_votes.reserve(rows);
+}
+
+// Gives back the pages of a file mapping that the parser has left behind, so that resident
+// memory holds the parsed table, not the file too.
+void release_pages(std::string_view text, std::size_t& released, std::size_t upto) {
+  static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const auto base = reinterpret_cast<std::uintptr_t>(text.data());
+  const std::uintptr_t from = (base + released + page - 1) / page * page;
+  const std::uintptr_t to = (base + upto) / page * page;
+  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+  released = upto;
+}
+
+struct chunk_job {
+  std::size_t begin = 0;          // a record start
+  std::size_t stop = 0;           // parse records that start before this
+  std::size_t first_line = 1;     // line number at `begin`
+  std::size_t reserve_bytes = 0;  // input whose rows will end up in this chunk's table
+  bool file_mapping = false;      // pages may be released behind the parser
+};
+
+chunk_result parse_chunk(std::string_view text, const chunk_job& job, const column_plan& plan,
                          const std::string& source, const read_options& options, char delimiter) {
   chunk_result result;
   result.table = make_table(plan, source, options);
   prediction_table& table = result.table;
   const std::size_t columns = plan.roles.size();
-  const std::size_t expected_rows = std::max<std::size_t>(16, (stop - begin) / 24);
-  table.id_hashes.reserve(expected_rows);
-  table.votes.reserve(expected_rows);
-  table.lines.reserve(expected_rows);
-  if (plan.has_labels) table.labels.reserve(expected_rows);
-  if (plan.has_parent) table.parent_votes.reserve(expected_rows);
+  constexpr std::size_t sample_rows = 1024;
+  constexpr std::size_t release_every = std::size_t{16} << 20;
   record_parser parser(source, delimiter);
-  cursor at{text, begin, first_line, begin};
+  cursor at{text, job.begin, job.first_line, job.begin};
+  std::size_t released = job.begin;
   try {
     skip_blank_lines(at);
-    while (!at.at_end() && at.position < stop) {
+    while (!at.at_end() && at.position < job.stop) {
+      if (table.size() == sample_rows)
+        reserve_for(table, sample_rows, at.position - job.begin, job.reserve_bytes, plan.keep_content);
+      if (job.file_mapping && at.position - released >= release_every)
+        release_pages(text, released, at.position);
       const std::size_t record_line = at.line;
       std::uint64_t votes = 0;
       std::string_view id;
       for (std::size_t c = 0; c < columns; ++c) {
+        // Fast path for the commonest field by far: a one-character vote followed by the
+        // delimiter (not the last column) or a line feed (the last column).
+        if (plan.roles[c] == column_role::member && at.position + 1 < text.size()) {
+          const char digit = text[at.position];
+          const char after = text[at.position + 1];
+          const bool last = c + 1 == columns;
+          if ((digit == '0' || digit == '1') && (last ? after == '\n' : after == delimiter)) {
+            votes |= std::uint64_t(digit - '0') << plan.member_of[c];
+            at.position += 2;
+            if (last) {
+              ++at.line;
+              at.line_start = at.position;
+            }
+            continue;
+          }
+        }
         field_end end;
         std::size_t field_column;
         const std::string_view value = parser.field(at, end, field_column);
@@ -236,7 +294,7 @@ chunk_result parse_chunk(std::string_view text, std::size_t begin, std::size_t s
 }  // namespace
 
 prediction_table parse_delimited(std::string_view text, const std::string& source,
-                                 const read_options& options, char delimiter) {
+                                 const read_options& options, char delimiter, bool file_mapping) {
   cursor at{text, 0, 1, 0};
   if (text.substr(0, 3) == "\xEF\xBB\xBF") at.position = at.line_start = 3;
   skip_blank_lines(at);
@@ -263,28 +321,33 @@ prediction_table parse_delimited(std::string_view text, const std::string& sourc
   auto rethrow = [](chunk_result& part) {
     if (part.error) std::rethrow_exception(part.error);
   };
+  const std::size_t body_bytes = text.size() - body;
   if (threads == 1) {
-    chunk_result whole =
-        parse_chunk(text, body, text.size(), at.line, plan, source, options, delimiter);
+    chunk_result whole = parse_chunk(text, {body, text.size(), at.line, body_bytes, file_mapping},
+                                     plan, source, options, delimiter);
     rethrow(whole);
     finish_table(whole.table, whole.lines);
     return std::move(whole.table);
   }
 
-  // Two parts: the second begins after the first newline at or past the midpoint.
-  std::size_t split = text.find('\n', body + (text.size() - body) / 2);
+  // Two parts: the second begins after the first newline at or past the midpoint. The first
+  // part reserves room for the whole file so that appending the second does not reallocate.
+  std::size_t split = text.find('\n', body + body_bytes / 2);
   split = split == std::string_view::npos ? text.size() : split + 1;
   chunk_result second;
   std::thread worker([&] {
-    second = parse_chunk(text, split, text.size(), 1, plan, source, options, delimiter);
+    second = parse_chunk(text, {split, text.size(), 1, text.size() - split, file_mapping}, plan,
+                         source, options, delimiter);
   });
-  chunk_result first = parse_chunk(text, body, split, at.line, plan, source, options, delimiter);
+  chunk_result first = parse_chunk(text, {body, split, at.line, body_bytes, file_mapping}, plan,
+                                   source, options, delimiter);
   worker.join();
   rethrow(first);
   if (first.end != split) {
     // A quoted newline straddled the split: the speculative parse started mid-record.
-    chunk_result rest =
-        parse_chunk(text, first.end, text.size(), first.lines, plan, source, options, delimiter);
+    second = {};
+    chunk_result rest = parse_chunk(text, {first.end, text.size(), first.lines, text.size() - first.end, file_mapping},
+                                    plan, source, options, delimiter);
     rethrow(rest);
     append_rows(first.table, std::move(rest.table));
     finish_table(first.table, rest.lines);

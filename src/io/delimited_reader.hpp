@@ -10,8 +10,11 @@ namespace frugal::io::detail {
 /// the body is split at a line start and the second part parsed speculatively: if the first
 /// part's last record does not end exactly there (a quoted field held a newline), the
 /// speculative result is dropped and that part re-parsed from the true record boundary.
+/// `file_mapping` says the text is a read-only file mapping whose pages may be given back to
+/// the kernel once parsed (never pass true for memory the caller owns).
 prediction_table parse_delimited(std::string_view text, const std::string& source,
-                                 const read_options& options, char delimiter);
+                                 const read_options& options, char delimiter,
+                                 bool file_mapping = false);
 
 }  // namespace frugal::io::detail
 

@@ -17,8 +17,8 @@ struct population::lazy_rows {
 population::population(const io::prediction_table& table, ensemble_rule rule)
     : table_(&table), rule_(std::move(rule)) {
   const std::size_t m = table.member_count();
-  column_rule_ = rule_.rule == ensemble_rule::kind::column;
-  if (column_rule_ && table.parent_votes.size() != table.size())
+  const bool column_rule = rule_.rule == ensemble_rule::kind::column;
+  if (column_rule && table.parent_votes.size() != table.size())
     throw input_error(
         table.source, 1, 1,
         fmt::format("--ensemble {} needs the column \"{}\" read as the parent's votes",
@@ -26,7 +26,14 @@ population::population(const io::prediction_table& table, ensemble_rule rule)
   if (rule_.rule == ensemble_rule::kind::at_least && rule_.threshold > m)
     throw input_error(fmt::format("--ensemble atleast:{} asks for more votes than the {} members",
                                   rule_.threshold, m));
-  votes_needed_ = rule_.votes_needed(m);
+  if (column_rule) {
+    parent_ = table.parent_votes;
+  } else {
+    const std::size_t votes_needed = rule_.votes_needed(m);
+    parent_.resize(table.size());
+    for (std::size_t row = 0; row < table.size(); ++row)
+      parent_[row] = static_cast<std::uint8_t>(vote_count(row) >= votes_needed);
+  }
   names_.emplace_back(parent_set_name);
   for (const std::string& name : table.model_names) {
     if (name == parent_set_name)

@@ -25,7 +25,7 @@ enum class interval_method {
   wilson,           ///< Wilson score, z^2 scaled by (N-n)/(N-1). The default.
   clopper_pearson,  ///< exact binomial (conservative; ignores N)
   jeffreys,         ///< Beta(x+1/2, n-x+1/2) quantiles, with the usual x=0 / x=n end fixes
-  agresti_coull,    ///< add z^2/2 successes and z^2/2 failures, Wald on that, variance times FPC
+  agresti_coull,    ///< add z^2/2 successes and failures, Wald on that; z^2 scaled by (N-n)/(N-1)
   hypergeometric,   ///< exact: inverts the hypergeometric tails over the population count M
 };
 

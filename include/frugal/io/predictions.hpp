@@ -51,9 +51,10 @@ class string_column {
     text_.reserve(bytes);
   }
   void append(const string_column& other);
-  void clear() noexcept {
-    text_.clear();
-    ends_.clear();
+  /// Empties the column and gives its memory back.
+  void release() noexcept {
+    std::string().swap(text_);
+    std::vector<std::uint64_t>().swap(ends_);
   }
 
  private:
@@ -99,8 +100,9 @@ prediction_table parse_predictions(std::string_view text, const std::string& sou
 table_format detect_format(std::string_view path, std::string_view head);
 
 /// Finds a row by id in O(1): open addressing on the stored id hashes (4 bytes a slot, load at
-/// most one half). Building it checks that ids are unique and throws frugal::input_error naming
-/// both lines on a duplicate.
+/// most two thirds), in two halves split on the hash's top bit that two threads build at once.
+/// Building it checks that ids are unique and throws frugal::input_error naming both lines on
+/// a duplicate (the earlier line as "first seen").
 class id_index {
  public:
   explicit id_index(const prediction_table& table);
@@ -108,9 +110,13 @@ class id_index {
   std::ptrdiff_t find(std::string_view id) const noexcept;
 
  private:
+  struct half {
+    std::vector<std::uint32_t> slots;  // row + 1; 0 = empty
+    std::size_t mask = 0;
+  };
+  void build(half& part, std::uint64_t top_bit);
   const prediction_table* table_;
-  std::vector<std::uint32_t> slots_;  // row + 1; 0 = empty
-  std::size_t mask_ = 0;
+  half halves_[2];
 };
 
 /// Fingerprint as 16 lowercase hex digits.

@@ -48,10 +48,7 @@ class population {
   unsigned vote_count(std::size_t row) const noexcept {
     return static_cast<unsigned>(std::popcount(table_->votes[row]));
   }
-  bool parent_vote(std::size_t row) const noexcept {
-    if (column_rule_) return table_->parent_votes[row] != 0;
-    return vote_count(row) >= votes_needed_;
-  }
+  bool parent_vote(std::size_t row) const noexcept { return parent_[row] != 0; }
   /// Bit s set when the row is a positive of set s.
   std::uint64_t membership(std::size_t row) const noexcept {
     return (table_->votes[row] << 1) | std::uint64_t{parent_vote(row)};
@@ -64,8 +61,7 @@ class population {
   struct lazy_rows;
   const io::prediction_table* table_;
   ensemble_rule rule_;
-  bool column_rule_ = false;
-  std::size_t votes_needed_ = 0;
+  std::vector<std::uint8_t> parent_;  // the parent's vote per row, computed once
   std::vector<std::string> names_;
   std::vector<std::size_t> positives_;
   std::vector<std::size_t> strata_;
