@@ -22,19 +22,28 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 std::string grouped(std::size_t value) {
-  std::string digits = std::to_string(value);
-  for (std::ptrdiff_t at = static_cast<std::ptrdiff_t>(digits.size()) - 3; at > 0; at -= 3)
-    digits.insert(static_cast<std::size_t>(at), ",");
-  return digits;
+  const std::string digits = std::to_string(value);
+  std::string result;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) result += ',';
+    result += digits[i];
+  }
+  return result;
 }
 
-bool progress_wanted() { return ::isatty(STDERR_FILENO) != 0; }
+bool progress_wanted() {
+  return ::isatty(STDERR_FILENO) != 0;
+}
 
 void prediction_options::add(CLI::App& command) {
-  command.add_option("PRED", path, "Predictions: CSV, TSV or JSONL with id, one 0/1 column per model, optional label/content/image")
+  command
+      .add_option("PRED", path,
+                  "Predictions: CSV, TSV or JSONL with id, one 0/1 column per model, optional "
+                  "label/content/image")
       ->required();
-  command.add_option("--ensemble", ensemble,
-                     "Parent vote rule: majority (more than half), any, all, atleast:K, column:NAME")
+  command
+      .add_option("--ensemble", ensemble,
+                  "Parent vote rule: majority (more than half), any, all, atleast:K, column:NAME")
       ->capture_default_str()
       // A malformed rule is a usage error (exit 2) like any other bad option value.
       ->check([](const std::string& text) -> std::string {
@@ -45,10 +54,13 @@ void prediction_options::add(CLI::App& command) {
           return error.what();
         }
       });
-  command.add_option("--models", models, "Comma-separated model columns to use as members (default: all)");
+  command.add_option("--models", models,
+                     "Comma-separated model columns to use as members (default: all)");
 }
 
-sampling::ensemble_rule prediction_options::rule() const { return sampling::ensemble_rule::parse(ensemble); }
+sampling::ensemble_rule prediction_options::rule() const {
+  return sampling::ensemble_rule::parse(ensemble);
+}
 
 io::read_options prediction_options::read_options() const {
   io::read_options options;
@@ -65,9 +77,19 @@ void plan_options::add(CLI::App& command) {
   command.add_option("--confidence", confidence, "Confidence level C of the intervals")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 0.999999));
-  command.add_option("--seed", seed, "Seed of the priorities and random draws")->capture_default_str();
-  command.add_option("--prior-precision", prior_precision,
-                     "Expected precision replacing p = 0.5 in the sample size: P for every set, or NAME=P,NAME=P");
+  command.add_option("--seed", seed, "Seed of the priorities and random draws")
+      ->capture_default_str();
+  command.add_option(
+      "--prior-precision", prior_precision,
+      "Expected precision replacing p = 0.5 in the sample size: P for every set, or NAME=P,NAME=P")
+      ->check([](const std::string& text) -> std::string {
+        try {
+          sampling::check_prior_precision_syntax(text);
+          return {};
+        } catch (const input_error& error) {
+          return error.what();
+        }
+      });
 }
 
 sampling::plan_settings plan_options::settings(const sampling::population& items) const {
@@ -80,12 +102,17 @@ sampling::plan_settings plan_options::settings(const sampling::population& items
 }
 
 void estimate_options::add(CLI::App& command) {
-  command.add_option("--interval", interval,
-                     "Interval: wilson (with finite-population correction), clopper-pearson, jeffreys, agresti-coull, hypergeometric")
+  command
+      .add_option("--interval", interval,
+                  "Interval: wilson (with finite-population correction), clopper-pearson, "
+                  "jeffreys, agresti-coull, hypergeometric")
       ->capture_default_str()
-      ->check(CLI::IsMember({"wilson", "clopper-pearson", "jeffreys", "agresti-coull", "hypergeometric"}));
-  command.add_option("--estimator", estimator,
-                     "Estimator: sample-proportion, or post-stratified (strata = number of member votes)")
+      ->check(CLI::IsMember(
+          {"wilson", "clopper-pearson", "jeffreys", "agresti-coull", "hypergeometric"}));
+  command
+      .add_option(
+          "--estimator", estimator,
+          "Estimator: sample-proportion, or post-stratified (strata = number of member votes)")
       ->capture_default_str()
       ->check(CLI::IsMember({"sample-proportion", "post-stratified"}));
 }

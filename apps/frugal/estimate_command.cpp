@@ -25,7 +25,8 @@ struct estimate_command {
   void run() const {
     const io::plan_document plan = io::read_plan(plan_path);
     const auto design = sampling::parse_design(plan.design);
-    if (!design) throw input_error(plan_path, 0, 0, fmt::format("unknown design \"{}\"", plan.design));
+    if (!design)
+      throw input_error(plan_path, 0, 0, fmt::format("unknown design \"{}\"", plan.design));
     if (plan.hash != sampling::priority_hash_name)
       throw input_error(plan_path, 0, 0, fmt::format("unknown priority hash \"{}\"", plan.hash));
     const sampling::ensemble_rule rule = sampling::ensemble_rule::parse(plan.ensemble);
@@ -34,11 +35,12 @@ struct estimate_command {
     if (rule.rule == sampling::ensemble_rule::kind::column) reading.parent_column = rule.column;
     const io::prediction_table table = io::read_predictions(predictions, reading);
     if (io::fingerprint_hex(table.fingerprint) != plan.fingerprint)
-      throw input_error(predictions, 0, 0,
-                        fmt::format("these predictions (fingerprint {}) are not the ones plan {} was "
-                                    "made from ({}, fingerprint {})",
-                                    io::fingerprint_hex(table.fingerprint), plan_path,
-                                    plan.predictions, plan.fingerprint));
+      throw input_error(
+          predictions, 0, 0,
+          fmt::format("these predictions (fingerprint {}) are not the ones plan {} was "
+                      "made from ({}, fingerprint {})",
+                      io::fingerprint_hex(table.fingerprint), plan_path, plan.predictions,
+                      plan.fingerprint));
     const sampling::population items(table, rule);
     const sampling::sample_plan redrawn = redraw(items, plan, *design);
 
@@ -50,6 +52,7 @@ struct estimate_command {
     for (std::size_t row = 0; row < table.size(); ++row) {
       if (labels.by_row[row] == io::resolved_labels::unlabelled) continue;
       if (queued[row]) {
+        if (labels.by_row[row] == io::resolved_labels::tied) continue;  // reported apart
         ++queued_labelled;
       } else {
         ++outside;
@@ -62,9 +65,11 @@ struct estimate_command {
       estimates.push_back(estimation::estimate_precision(items, s, redrawn.sample.sets[s].rows,
                                                          labels.by_row, settings));
     if (json) {
-      print_json(items, plan, labels, estimates, queued_labelled, outside, redrawn.sample.queue.size());
+      print_json(items, plan, labels, estimates, queued_labelled, outside,
+                 redrawn.sample.queue.size());
     } else {
-      print_table(items, plan, labels, estimates, queued_labelled, outside, redrawn.sample.queue.size());
+      print_table(items, plan, labels, estimates, queued_labelled, outside,
+                  redrawn.sample.queue.size());
     }
   }
 
@@ -83,33 +88,39 @@ struct estimate_command {
     const sampling::sample_plan redrawn = sampling::make_plan(items, settings);
     for (std::size_t s = 0; s < items.set_count(); ++s) {
       const auto& entry = plan.sets[s];
-      bool same = entry.name == items.set_name(s) && entry.sample.size() == redrawn.sample.sets[s].rows.size();
+      bool same = entry.name == items.set_name(s) &&
+                  entry.sample.size() == redrawn.sample.sets[s].rows.size();
       for (std::size_t i = 0; same && i < entry.sample.size(); ++i)
         same = entry.sample[i] == items.table().ids[redrawn.sample.sets[s].rows[i]];
       if (!same)
-        throw input_error(plan_path, 0, 0,
-                          fmt::format("the sample of set \"{}\" is not the one design {} with seed {} "
-                                      "draws from {}: the plan was edited, or its seed or design "
-                                      "does not match these predictions",
-                                      entry.name, plan.design, plan.seed, predictions));
+        throw input_error(
+            plan_path, 0, 0,
+            fmt::format("the sample of set \"{}\" is not the one design {} with seed {} "
+                        "draws from {}: the plan was edited, or its seed or design "
+                        "does not match these predictions",
+                        entry.name, plan.design, plan.seed, predictions));
     }
     return redrawn;
   }
 
   void print_table(const sampling::population& items, const io::plan_document& plan,
                    const io::resolved_labels& labels,
-                   const std::vector<estimation::set_estimate>& estimates, std::size_t queued_labelled,
-                   std::size_t outside, std::size_t queued) const {
+                   const std::vector<estimation::set_estimate>& estimates,
+                   std::size_t queued_labelled, std::size_t outside, std::size_t queued) const {
     fmt::print("frugal estimate: design {}, {} interval at {}% confidence, {} estimator\n",
                plan.design, estimating.interval, plan.confidence_level * 100, estimating.estimator);
-    fmt::print("labelled {} of the {} items in the plan's queue", grouped(queued_labelled), grouped(queued));
-    if (labels.tied_items > 0) fmt::print("; {} items with tied labels left out", labels.tied_items);
+    fmt::print("labelled {} of the {} items in the plan's queue", grouped(queued_labelled),
+               grouped(queued));
+    if (labels.tied_items > 0)
+      fmt::print("; {} items with tied labels left out", labels.tied_items);
     fmt::print("\n");
     if (outside > 0)
-      fmt::print("note: {} labelled items are not in the plan's queue; they are not used\n", outside);
+      fmt::print("note: {} labelled items are not in the plan's queue; they are not used\n",
+                 outside);
     fmt::print("\n");
     std::size_t width = 8;
-    for (std::size_t s = 0; s < items.set_count(); ++s) width = std::max(width, items.set_name(s).size());
+    for (std::size_t s = 0; s < items.set_count(); ++s)
+      width = std::max(width, items.set_name(s).size());
     fmt::print("{:<{}}  {:>10}  {:>8}  {:>8}  {:>9}  {:>17}\n", "set", width, "positives", "sample",
                "labelled", "precision", "interval");
     for (std::size_t s = 0; s < items.set_count(); ++s) {
@@ -129,8 +140,8 @@ struct estimate_command {
 
   void print_json(const sampling::population& items, const io::plan_document& plan,
                   const io::resolved_labels& labels,
-                  const std::vector<estimation::set_estimate>& estimates, std::size_t queued_labelled,
-                  std::size_t outside, std::size_t queued) const {
+                  const std::vector<estimation::set_estimate>& estimates,
+                  std::size_t queued_labelled, std::size_t outside, std::size_t queued) const {
     nlohmann::ordered_json root;
     root["design"] = plan.design;
     root["interval"] = estimating.interval;
@@ -172,8 +183,10 @@ struct estimate_command {
 
 void add_estimate_command(CLI::App& app) {
   auto command = std::make_shared<estimate_command>();
-  CLI::App* sub = app.add_subcommand("estimate", "Precision of every set, with intervals, from a plan's labels");
-  sub->add_option("PRED", command->predictions, "The predictions the plan was made from")->required();
+  CLI::App* sub = app.add_subcommand(
+      "estimate", "Precision of every set, with intervals, from a plan's labels");
+  sub->add_option("PRED", command->predictions, "The predictions the plan was made from")
+      ->required();
   sub->add_option("--plan", command->plan_path, "Plan file written by frugal plan")->required();
   sub->add_option("--labels", command->labels_path,
                   "Labels: CSV or TSV with id,label[,annotator]; label 0 or 1 (empty = not yet)")

@@ -2,8 +2,8 @@
 // The CLI is thin: each subcommand parses arguments, calls the library, prints. Errors are
 // mapped to exit codes here, in one place.
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -14,14 +14,17 @@
 
 int main(int argc, char** argv) {
   using namespace frugal::cli;
-  CLI::App app{"frugal: estimate the precision of an ensemble of binary classifiers and of each "
-               "member with the fewest labels"};
+  CLI::App app{
+      "frugal: estimate the precision of an ensemble of binary classifiers and of each "
+      "member with the fewest labels"};
   app.set_version_flag("--version", std::string("frugal ") + FRUGAL_VERSION);
   app.require_subcommand(1);
   add_plan_command(app);
   add_estimate_command(app);
   add_simulate_command(app);
-  app.footer("Exit codes: 0 ok, 1 a gate or check failed, 2 usage error, 3 bad input data, 4 internal error.");
+  app.footer(
+      "Exit codes: 0 ok, 1 a gate or check failed, 2 usage error, 3 bad input data, 4 internal "
+      "error.");
   try {
     app.parse(argc, argv);
     return exit_code::ok;

@@ -75,8 +75,8 @@ struct plan_command {
       for (const std::uint32_t row : plan.sample.queue) {
         stream << ++order << ',' << quoted(table.ids[row]) << ",,";
         if (coordinated) {
-          stream << fmt::format("{:.17g}", sampling::priority_value(
-                                               sampling::priority_key(plan.settings.seed, table.ids[row])));
+          stream << fmt::format("{:.17g}", sampling::priority_value(sampling::priority_key(
+                                               plan.settings.seed, table.ids[row])));
         }
         stream << ',' << needed_by[row];
         if (content) stream << ',' << quoted(table.content[row]);
@@ -85,16 +85,19 @@ struct plan_command {
     });
   }
 
-
   void print(const sampling::population& items, const sampling::sample_plan& plan) const {
     const auto& settings = plan.settings;
-    fmt::print("frugal plan: {} items, {} members, ensemble = {}; design {}, seed {}, margin ±{} at {}% confidence\n\n",
-               grouped(items.items()), items.members(), items.rule().to_string(),
-               sampling::to_string(settings.design), settings.seed, settings.margin_of_error,
-               settings.confidence_level * 100);
+    fmt::print(
+        "frugal plan: {} items, {} members, ensemble = {}; design {}, seed {}, margin ±{} at {}% "
+        "confidence\n\n",
+        grouped(items.items()), items.members(), items.rule().to_string(),
+        sampling::to_string(settings.design), settings.seed, settings.margin_of_error,
+        settings.confidence_level * 100);
     std::size_t width = 8;
-    for (std::size_t s = 0; s < items.set_count(); ++s) width = std::max(width, items.set_name(s).size());
-    fmt::print("{:<{}}  {:>12}  {:>11}  {:>8}\n", "set", width, "positives", "sample size", "prior");
+    for (std::size_t s = 0; s < items.set_count(); ++s)
+      width = std::max(width, items.set_name(s).size());
+    fmt::print("{:<{}}  {:>12}  {:>11}  {:>8}\n", "set", width, "positives", "sample size",
+               "prior");
     for (std::size_t s = 0; s < items.set_count(); ++s) {
       std::string size = grouped(plan.sample_sizes[s]);
       if (items.positives(s) == 0) size = "undefined";
@@ -104,11 +107,13 @@ struct plan_command {
     const double distinct = static_cast<double>(plan.sample.queue.size());
     const double naive = static_cast<double>(plan.naive_sum);
     const auto saving = [&](double baseline) {
-      return baseline > 0 ? fmt::format("{:.1f}% fewer", 100.0 * (1.0 - distinct / baseline)) : std::string("-");
+      return baseline > 0 ? fmt::format("{:.1f}% fewer", 100.0 * (1.0 - distinct / baseline))
+                          : std::string("-");
     };
     fmt::print("\ndistinct items to annotate ({}): {}\n", sampling::to_string(settings.design),
                grouped(plan.sample.queue.size()));
-    fmt::print("  naive sum of sample sizes:       {:>10}  ({})\n", grouped(plan.naive_sum), saving(naive));
+    fmt::print("  naive sum of sample sizes:       {:>10}  ({})\n", grouped(plan.naive_sum),
+               saving(naive));
     fmt::print("  independent sampling (expected): {:>10.1f}  ({})\n", plan.expected_independent,
                saving(plan.expected_independent));
     fmt::print("\nwrote {}{}\n", out, queue.empty() ? "" : " and " + queue);
@@ -127,9 +132,10 @@ void add_plan_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"coordinated", "independent", "paper-reshuffle", "paper-resample"}));
   sub->add_option("--out", command->out, "Plan file to write (JSON)")->required();
-  sub->add_option("--queue", command->queue,
-                  "Also write the annotation queue as CSV (order,id,label,priority,sets[,content]); "
-                  "fill in its label column and pass it to estimate --labels");
+  sub->add_option(
+      "--queue", command->queue,
+      "Also write the annotation queue as CSV (order,id,label,priority,sets[,content]); "
+      "fill in its label column and pass it to estimate --labels");
   sub->add_flag("--json", command->json, "Print the plan as JSON on stdout instead of a table");
   sub->callback([command] { command->run(); });
 }

@@ -71,9 +71,10 @@ struct simulate_command {
     root["naive_sum"] = report.naive_sum;
     nlohmann::ordered_json sets = nlohmann::ordered_json::object();
     for (const auto& set : report.sets) {
-      sets[set.name] = {{"positives", set.positives},
-                        {"sample_size", set.sample_size},
-                        {"precision", set.defined ? nlohmann::ordered_json(set.precision) : nullptr}};
+      sets[set.name] = {
+          {"positives", set.positives},
+          {"sample_size", set.sample_size},
+          {"precision", set.defined ? nlohmann::ordered_json(set.precision) : nullptr}};
     }
     root["sets"] = std::move(sets);
     nlohmann::ordered_json design_results = nlohmann::ordered_json::object();
@@ -85,8 +86,10 @@ struct simulate_command {
       for (std::size_t s = 0; s < report.sets.size(); ++s) {
         const auto& result = design.sets[s];
         if (result.defined_trials == 0) {
-          per_set[report.sets[s].name] = {{"bias", nullptr}, {"rmse", nullptr},
-                                          {"coverage", nullptr}, {"mean_width", nullptr},
+          per_set[report.sets[s].name] = {{"bias", nullptr},
+                                          {"rmse", nullptr},
+                                          {"coverage", nullptr},
+                                          {"mean_width", nullptr},
                                           {"defined_trials", 0}};
           continue;
         }
@@ -104,15 +107,19 @@ struct simulate_command {
   }
 
   void print_table(const estimation::simulation_report& report) const {
-    fmt::print("frugal simulate: {} items, {} trials, {} interval, {} estimator; naive sum of sample sizes {}\n\n",
-               grouped(report.items), report.trials, estimating.interval, estimating.estimator,
-               grouped(report.naive_sum));
+    fmt::print(
+        "frugal simulate: {} items, {} trials, {} interval, {} estimator; naive sum of sample "
+        "sizes {}\n\n",
+        grouped(report.items), report.trials, estimating.interval, estimating.estimator,
+        grouped(report.naive_sum));
     std::size_t width = 8;
     for (const auto& set : report.sets) width = std::max(width, set.name.size());
-    fmt::print("{:<{}}  {:>10}  {:>11}  {:>9}\n", "set", width, "positives", "sample size", "precision");
+    fmt::print("{:<{}}  {:>10}  {:>11}  {:>9}\n", "set", width, "positives", "sample size",
+               "precision");
     for (const auto& set : report.sets) {
       fmt::print("{:<{}}  {:>10}  {:>11}  {:>9}\n", set.name, width, grouped(set.positives),
-                 grouped(set.sample_size), set.defined ? fmt::format("{:.4f}", set.precision) : "undefined");
+                 grouped(set.sample_size),
+                 set.defined ? fmt::format("{:.4f}", set.precision) : "undefined");
     }
     fmt::print("\n{:<16}  {:>17}  {:>18}\n", "design", "mean annotations", "savings vs naive");
     for (const auto& design : report.designs) {
@@ -120,8 +127,8 @@ struct simulate_command {
                  design.mean_annotations, 100.0 * design.savings_vs_naive);
     }
     for (const auto& design : report.designs) {
-      fmt::print("\n{}\n{:<{}}  {:>8}  {:>7}  {:>8}  {:>10}\n", sampling::to_string(design.design), "set",
-                 width, "bias", "rmse", "coverage", "mean width");
+      fmt::print("\n{}\n{:<{}}  {:>8}  {:>7}  {:>8}  {:>10}\n", sampling::to_string(design.design),
+                 "set", width, "bias", "rmse", "coverage", "mean width");
       for (std::size_t s = 0; s < report.sets.size(); ++s) {
         const auto& result = design.sets[s];
         if (result.defined_trials == 0) {
@@ -140,15 +147,18 @@ struct simulate_command {
 void add_simulate_command(CLI::App& app) {
   auto command = std::make_shared<simulate_command>();
   CLI::App* sub = app.add_subcommand(
-      "simulate", "Compare sampling designs by Monte Carlo, the label column standing in for annotators");
+      "simulate",
+      "Compare sampling designs by Monte Carlo, the label column standing in for annotators");
   command->input.add(*sub);
   command->planning.add(*sub);
   command->estimating.add(*sub);
   sub->add_option("--trials", command->trials, "Monte Carlo trials per design")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
-  sub->add_option("--designs", command->designs, "Comma-separated designs to compare")->capture_default_str();
-  sub->add_option("--threads", command->threads, "Worker threads (0 = all cores); results do not depend on it")
+  sub->add_option("--designs", command->designs, "Comma-separated designs to compare")
+      ->capture_default_str();
+  sub->add_option("--threads", command->threads,
+                  "Worker threads (0 = all cores); results do not depend on it")
       ->capture_default_str();
   sub->add_flag("--json", command->json, "Machine-readable output on stdout");
   sub->callback([command] { command->run(); });

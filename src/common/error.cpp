@@ -31,8 +31,8 @@ input_error::input_error(std::string file, std::size_t line, std::size_t column,
 
 namespace detail {
 void assertion_failed(const char* expression, const char* file, int line) {
-  std::fprintf(stderr, "frugal: internal error: assertion '%s' failed at %s:%d\n", expression,
-               file, line);
+  std::fprintf(stderr, "frugal: internal error: assertion '%s' failed at %s:%d\n", expression, file,
+               line);
   std::abort();
 }
 }  // namespace detail

@@ -3,10 +3,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cstdint>
 #include <exception>
-#include <fmt/format.h>
 #include <optional>
 #include <thread>
 
@@ -30,13 +30,22 @@ struct cursor {
 
 enum class field_end { delimiter, record, file };
 
+// A line ends with LF or CRLF (DESIGN.md §4). A lone CR is data: treating it as a line end too
+// would make line numbers disagree with every editor, with JSONL and with the split for threads,
+// which all count LFs.
+inline bool line_break_at(std::string_view text, std::size_t i) {
+  return text[i] == '\n' || (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n');
+}
+
 class record_parser {
  public:
-  record_parser(const std::string& source, char delimiter) : source_(source), delimiter_(delimiter) {}
+  record_parser(const std::string& source, char delimiter)
+      : source_(source), delimiter_(delimiter) {}
 
   // Reads one field starting at the cursor. The view points into the text, or into scratch_
   // when the field had doubled quotes.
   std::string_view field(cursor& at, field_end& end, std::size_t& field_column) {
+    field_line_ = at.line;
     field_column = at.column_of(at.position);
     const std::string_view text = at.text;
     std::size_t i = at.position;
@@ -76,7 +85,7 @@ class record_parser {
         break;
       }
       at.position = i;
-      if (i < text.size() && text[i] != delimiter_ && text[i] != '\n' && text[i] != '\r')
+      if (i < text.size() && text[i] != delimiter_ && !line_break_at(text, i))
         throw input_error(source_, at.line, at.column_of(i),
                           "unexpected character after a closing quote");
     } else {
@@ -84,7 +93,7 @@ class record_parser {
       const char delimiter = delimiter_;
       while (i < text.size()) {
         const char c = text[i];
-        if (c == delimiter || c == '\n' || c == '\r') break;
+        if (c == delimiter || c == '\n' || (c == '\r' && line_break_at(text, i))) break;
         ++i;
       }
       value = text.substr(begin, i - begin);
@@ -97,12 +106,7 @@ class record_parser {
       ++at.position;
       end = field_end::delimiter;
     } else {
-      if (text[at.position] == '\r') {
-        ++at.position;
-        if (at.position < text.size() && text[at.position] == '\n') ++at.position;
-      } else {
-        ++at.position;
-      }
+      at.position += text[at.position] == '\r' ? 2 : 1;  // CRLF or LF
       ++at.line;
       at.line_start = at.position;
       end = field_end::record;
@@ -110,10 +114,14 @@ class record_parser {
     return value;
   }
 
+  // The line where the last field read starts: a quoted field may end lines below.
+  std::size_t field_line() const { return field_line_; }
+
  private:
   const std::string& source_;
   char delimiter_;
   std::string scratch_;
+  std::size_t field_line_ = 1;
 };
 
 void skip_blank_lines(cursor& at) {
@@ -133,8 +141,8 @@ void skip_blank_lines(cursor& at) {
 
 struct chunk_result {
   prediction_table table;
-  std::size_t end = 0;      // where the last record parsed ended
-  std::size_t lines = 0;    // line number after the last record, relative to the chunk start
+  std::size_t end = 0;    // where the last record parsed ended
+  std::size_t lines = 0;  // line number after the last record, relative to the chunk start
   std::exception_ptr error;
 };
 
@@ -145,12 +153,14 @@ struct chunk_result {
 // kernel clears every new page.
 void reserve_for(prediction_table& table, std::size_t rows_seen, std::size_t bytes_seen,
                  std::size_t bytes, bool keep_content) {
-  const double scale = 2.0 * static_cast<double>(bytes) / static_cast<double>(std::max<std::size_t>(bytes_seen, 1));
+  const double scale =
+      2.0 * static_cast<double>(bytes) / static_cast<double>(std::max<std::size_t>(bytes_seen, 1));
   const auto rows = static_cast<std::size_t>(static_cast<double>(rows_seen) * scale) + 64;
   std::size_t id_bytes = 0;
   for (std::size_t row = 0; row < table.ids.size(); ++row) id_bytes += table.ids[row].size();
   table.ids.reserve(rows, static_cast<std::size_t>(static_cast<double>(id_bytes) * scale) + 1024);
-  if (keep_content) table.content.reserve(rows, static_cast<std::size_t>(static_cast<double>(bytes)));
+  if (keep_content)
+    table.content.reserve(rows, static_cast<std::size_t>(static_cast<double>(bytes)));
   table.id_hashes.reserve(rows);
   table.votes.reserve(rows);
   table.lines.reserve(rows);
@@ -192,7 +202,8 @@ chunk_result parse_chunk(std::string_view text, const chunk_job& job, const colu
     skip_blank_lines(at);
     while (!at.at_end() && at.position < job.stop) {
       if (table.size() == sample_rows)
-        reserve_for(table, sample_rows, at.position - job.begin, job.reserve_bytes, plan.keep_content);
+        reserve_for(table, sample_rows, at.position - job.begin, job.reserve_bytes,
+                    plan.keep_content);
       if (job.file_mapping && at.position - released >= release_every)
         release_pages(text, released, at.position);
       const std::size_t record_line = at.line;
@@ -221,26 +232,27 @@ chunk_result parse_chunk(std::string_view text, const chunk_job& job, const colu
         switch (plan.roles[c]) {
           case column_role::id:
             if (value.empty())
-              throw input_error(source, at.line - (end == field_end::record ? 1 : 0), field_column,
-                                "empty id");
+              throw input_error(source, parser.field_line(), field_column, "empty id");
             id = value;
             table.ids.push_back(id);  // copy now: the view may point into the scratch buffer
             break;
           case column_role::member: {
             const int vote = parse_vote(value);
             if (vote < 0)
-              throw input_error(source, at.line - (end == field_end::record ? 1 : 0), field_column,
-                                fmt::format("vote \"{}\" for model \"{}\" is not 0, 1, true or false",
-                                            value, plan.names[c]));
+              throw input_error(
+                  source, parser.field_line(), field_column,
+                  fmt::format("vote \"{}\" for model \"{}\" is not 0, 1, true or false", value,
+                              plan.names[c]));
             votes |= std::uint64_t(vote) << plan.member_of[c];
             break;
           }
           case column_role::parent: {
             const int vote = parse_vote(value);
             if (vote < 0)
-              throw input_error(source, at.line - (end == field_end::record ? 1 : 0), field_column,
+              throw input_error(source, parser.field_line(), field_column,
                                 fmt::format("ensemble vote \"{}\" in column \"{}\" is not 0, 1, "
-                                            "true or false", value, plan.names[c]));
+                                            "true or false",
+                                            value, plan.names[c]));
             table.parent_votes.push_back(static_cast<std::uint8_t>(vote));
             break;
           }
@@ -249,9 +261,9 @@ chunk_result parse_chunk(std::string_view text, const chunk_job& job, const colu
             if (!value.empty()) {
               label = parse_vote(value);
               if (label < 0)
-                throw input_error(source, at.line - (end == field_end::record ? 1 : 0),
-                                  field_column,
-                                  fmt::format("label \"{}\" is not 0, 1, true, false or empty", value));
+                throw input_error(
+                    source, parser.field_line(), field_column,
+                    fmt::format("label \"{}\" is not 0, 1, true, false or empty", value));
             }
             table.labels.push_back(static_cast<std::int8_t>(label));
             break;
@@ -346,8 +358,9 @@ prediction_table parse_delimited(std::string_view text, const std::string& sourc
   if (first.end != split) {
     // A quoted newline straddled the split: the speculative parse started mid-record.
     second = {};
-    chunk_result rest = parse_chunk(text, {first.end, text.size(), first.lines, text.size() - first.end, file_mapping},
-                                    plan, source, options, delimiter);
+    chunk_result rest = parse_chunk(
+        text, {first.end, text.size(), first.lines, text.size() - first.end, file_mapping}, plan,
+        source, options, delimiter);
     rethrow(rest);
     append_rows(first.table, std::move(rest.table));
     finish_table(first.table, rest.lines);

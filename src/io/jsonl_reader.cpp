@@ -32,6 +32,26 @@ std::string shown(const json& value) {
   return text;
 }
 
+// 1-based columns of `key` and of its value in a one-object line, found textually (nlohmann
+// keeps no positions); {1, 1} when the key is not spelled plainly, e.g. with escapes.
+struct key_position {
+  std::size_t key = 1;
+  std::size_t value = 1;
+};
+key_position find_key(std::string_view line, std::string_view key) {
+  const std::string quoted = "\"" + std::string(key) + "\"";
+  for (std::size_t at = line.find(quoted); at != std::string_view::npos;
+       at = line.find(quoted, at + 1)) {
+    std::size_t i = at + quoted.size();
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    if (i >= line.size() || line[i] != ':') continue;  // a string value, not the key
+    ++i;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    return {at + 1, i + 1};
+  }
+  return {};
+}
+
 }  // namespace
 
 prediction_table parse_jsonl(std::string_view text, const std::string& source,
@@ -56,8 +76,17 @@ prediction_table parse_jsonl(std::string_view text, const std::string& source,
     } catch (const json::parse_error& error) {
       const std::size_t column = error.byte == 0 ? 1 : std::min(error.byte, line.size() + 1);
       std::string what = error.what();
-      if (const auto colon = what.rfind(": "); colon != std::string::npos) what = what.substr(colon + 2);
+      // Drop the "[json.exception...] parse error at line 1, column 7: " prefix; the message
+      // itself may hold ": " too (in "last read: '...'").
+      if (const auto colon = what.find(": "); colon != std::string::npos)
+        what = what.substr(colon + 2);
       throw input_error(source, line_number, column, "invalid JSON: " + what);
+    } catch (const json::exception& error) {
+      // Not a syntax error but still bad input: a number too large for a double (out_of_range).
+      std::string what = error.what();
+      if (const auto bracket = what.find("] "); bracket != std::string::npos)
+        what = what.substr(bracket + 2);
+      throw input_error(source, line_number, 1, "invalid JSON: " + what);
     }
     if (!object.is_object())
       throw input_error(source, line_number, 1, "each line must be a JSON object");
@@ -71,7 +100,8 @@ prediction_table parse_jsonl(std::string_view text, const std::string& source,
     const std::vector<std::string>& names = plan->names;
     for (const auto& item : object.items()) {
       if (std::find(names.begin(), names.end(), item.key()) == names.end())
-        throw input_error(source, line_number, 1,
+        throw input_error(source, line_number,
+                          find_key(line, item.key()).key,
                           fmt::format("key \"{}\" is not in the first line's keys", item.key()));
     }
     std::uint64_t votes = 0;
@@ -84,6 +114,7 @@ prediction_table parse_jsonl(std::string_view text, const std::string& source,
         throw input_error(source, line_number, 1, fmt::format("missing key \"{}\"", names[c]));
       }
       const json& value = *found;
+      const std::size_t column = find_key(line, names[c]).value;
       switch (plan->roles[c]) {
         case column_role::id:
           if (value.is_string()) {
@@ -91,15 +122,16 @@ prediction_table parse_jsonl(std::string_view text, const std::string& source,
           } else if (value.is_number_integer() || value.is_number_unsigned()) {
             id = value.dump();
           } else {
-            throw input_error(source, line_number, 1,
-                              fmt::format("id {} is neither a string nor an integer", shown(value)));
+            throw input_error(
+                source, line_number, column,
+                fmt::format("id {} is neither a string nor an integer", shown(value)));
           }
-          if (id.empty()) throw input_error(source, line_number, 1, "empty id");
+          if (id.empty()) throw input_error(source, line_number, column, "empty id");
           break;
         case column_role::member: {
           const int vote = json_vote(value);
           if (vote < 0)
-            throw input_error(source, line_number, 1,
+            throw input_error(source, line_number, column,
                               fmt::format("vote {} for model \"{}\" is not 0, 1, true or false",
                                           shown(value), names[c]));
           votes |= std::uint64_t(vote) << plan->member_of[c];
@@ -108,7 +140,7 @@ prediction_table parse_jsonl(std::string_view text, const std::string& source,
         case column_role::parent: {
           const int vote = json_vote(value);
           if (vote < 0)
-            throw input_error(source, line_number, 1,
+            throw input_error(source, line_number, column,
                               fmt::format("ensemble vote {} in \"{}\" is not 0, 1, true or false",
                                           shown(value), names[c]));
           table.parent_votes.push_back(static_cast<std::uint8_t>(vote));
@@ -116,17 +148,20 @@ prediction_table parse_jsonl(std::string_view text, const std::string& source,
         }
         case column_role::label: {
           int label = -1;
-          if (!value.is_null() && !(value.is_string() && value.get_ref<const std::string&>().empty())) {
+          if (!value.is_null() &&
+              !(value.is_string() && value.get_ref<const std::string&>().empty())) {
             label = json_vote(value);
             if (label < 0)
-              throw input_error(source, line_number, 1,
-                                fmt::format("label {} is not 0, 1, true, false or empty", shown(value)));
+              throw input_error(
+                  source, line_number, column,
+                  fmt::format("label {} is not 0, 1, true, false or empty", shown(value)));
           }
           table.labels.push_back(static_cast<std::int8_t>(label));
           break;
         }
         case column_role::content:
-          if (plan->keep_content) table.content.push_back(value.is_string() ? value.get<std::string>() : value.dump());
+          if (plan->keep_content)
+            table.content.push_back(value.is_string() ? value.get<std::string>() : value.dump());
           break;
         case column_role::ignored:
           break;

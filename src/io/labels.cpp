@@ -31,8 +31,20 @@ std::string read_whole_file(const std::string& path) {
 
 resolved_labels parse_labels(std::string_view text, const std::string& source,
                              const prediction_table& table, const id_index& index) {
-  const std::size_t first_line_end = std::min(text.find('\n'), text.size());
-  const std::string_view first_line = text.substr(0, first_line_end);
+  // The header line decides the delimiter; blank lines before it are skipped by the reader, so
+  // they must be skipped here too.
+  std::string_view head = text;
+  if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
+  for (;;) {
+    if (head.substr(0, 1) == "\n")
+      head.remove_prefix(1);
+    else if (head.substr(0, 2) == "\r\n")
+      head.remove_prefix(2);
+    else
+      break;
+  }
+  const std::size_t first_line_end = std::min(head.find('\n'), head.size());
+  const std::string_view first_line = head.substr(0, first_line_end);
   const char delimiter = first_line.find('\t') != std::string_view::npos &&
                                  first_line.find(',') == std::string_view::npos
                              ? '\t'
@@ -60,9 +72,9 @@ resolved_labels parse_labels(std::string_view text, const std::string& source,
       return;
     }
     if (record.fields.size() != field_count)
-      throw input_error(source, record.line, 1,
-                        fmt::format("row has {} fields, the header has {}", record.fields.size(),
-                                    field_count));
+      throw input_error(
+          source, record.line, 1,
+          fmt::format("row has {} fields, the header has {}", record.fields.size(), field_count));
     const auto id_at = static_cast<std::size_t>(id_column);
     const auto label_at = static_cast<std::size_t>(label_column);
     const std::string_view id = record.fields[id_at];
@@ -74,11 +86,13 @@ resolved_labels parse_labels(std::string_view text, const std::string& source,
     if (record.fields[label_at].empty()) return;
     const int label = detail::parse_vote(record.fields[label_at]);
     if (label < 0)
-      throw input_error(source, record.line, record.columns[label_at],
-                        fmt::format("label \"{}\" is not 0, 1, true or false",
-                                    record.fields[label_at]));
+      throw input_error(
+          source, record.line, record.columns[label_at],
+          fmt::format("label \"{}\" is not 0, 1, true or false", record.fields[label_at]));
     const std::string annotator =
-        annotator_column < 0 ? std::string() : std::string(record.fields[static_cast<std::size_t>(annotator_column)]);
+        annotator_column < 0
+            ? std::string()
+            : std::string(record.fields[static_cast<std::size_t>(annotator_column)]);
     auto& seen = votes[static_cast<std::size_t>(row)];
     ++result.records;
     for (const vote_seen& earlier : seen) {

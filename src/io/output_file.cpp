@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
 #include <fstream>
 
 #include "frugal/error.hpp"
@@ -23,7 +23,8 @@ void write_file_atomically(const std::string& path,
     if (!out) throw input_error(path, 0, 0, "write failed (disk full?)");
     out.close();
     if (std::rename(temporary.c_str(), path.c_str()) != 0)
-      throw input_error(path, 0, 0, fmt::format("cannot rename into place: {}", std::strerror(errno)));
+      throw input_error(path, 0, 0,
+                        fmt::format("cannot rename into place: {}", std::strerror(errno)));
   } catch (...) {
     std::remove(temporary.c_str());
     throw;

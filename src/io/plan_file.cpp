@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
 
 #include "frugal/error.hpp"
 #include "frugal/sampling/priority.hpp"
@@ -14,17 +16,29 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// nlohmann converts between numbers silently (-1 to 2^64 - 1, 2.5 to 2, true to 1.0); a plan
+// holding such a value was not written by plan_to_json, so it is refused.
+template <typename T>
+bool has_type(const json& value) {
+  if constexpr (std::is_same_v<T, double>)
+    return value.is_number() && std::isfinite(value.get<double>());
+  else if constexpr (std::is_integral_v<T>)
+    return value.is_number_unsigned();
+  else
+    return true;  // strings and arrays: get<T>() checks them
+}
+
 template <typename T>
 T field(const json& object, const char* name, const std::string& source, const char* where) {
   const auto found = object.find(name);
   if (found == object.end())
     throw input_error(source, 0, 0, fmt::format("plan is missing \"{}\" in {}", name, where));
   try {
-    return found->get<T>();
+    if (has_type<T>(*found)) return found->get<T>();
   } catch (const json::exception&) {
-    throw input_error(source, 0, 0,
-                      fmt::format("plan field \"{}\" in {} has the wrong type", name, where));
   }
+  throw input_error(source, 0, 0,
+                    fmt::format("plan field \"{}\" in {} has the wrong type", name, where));
 }
 
 // Line and column of a byte offset, for JSON syntax errors.
@@ -65,7 +79,8 @@ plan_document make_plan_document(const sampling::population& items,
     entry.prior_precision = plan.settings.prior_precision[s];
     if (plan.sample.sets[s].threshold_key)
       entry.threshold_priority = sampling::priority_value(*plan.sample.sets[s].threshold_key);
-    for (const std::uint32_t row : plan.sample.sets[s].rows) entry.sample.emplace_back(table.ids[row]);
+    for (const std::uint32_t row : plan.sample.sets[s].rows)
+      entry.sample.emplace_back(table.ids[row]);
     document.sets.push_back(std::move(entry));
   }
   for (const std::uint32_t row : plan.sample.queue) document.queue.emplace_back(table.ids[row]);
@@ -95,7 +110,8 @@ std::string plan_to_json(const plan_document& document) {
     set["positives"] = entry.positives;
     set["sample_size"] = entry.sample_size;
     set["prior_precision"] = entry.prior_precision;
-    set["threshold_priority"] = entry.threshold_priority ? json(*entry.threshold_priority) : json(nullptr);
+    set["threshold_priority"] =
+        entry.threshold_priority ? json(*entry.threshold_priority) : json(nullptr);
     set["sample"] = entry.sample;
     sets.push_back(std::move(set));
   }
@@ -104,7 +120,13 @@ std::string plan_to_json(const plan_document& document) {
   root["expected_independent"] = document.expected_independent;
   root["annotations"] = document.queue.size();
   root["queue"] = document.queue;
-  return root.dump(2) + "\n";
+  try {
+    return root.dump(2) + "\n";
+  } catch (const json::type_error&) {
+    // Ids are read from CSV without checking their encoding; JSON needs UTF-8.
+    throw input_error(document.predictions, 0, 0,
+                      "an id or a model name is not valid UTF-8, so it cannot go in a plan");
+  }
 }
 
 plan_document parse_plan(std::string_view text, const std::string& source) {
@@ -114,9 +136,13 @@ plan_document parse_plan(std::string_view text, const std::string& source) {
   } catch (const json::parse_error& error) {
     const auto [line, column] = line_and_column(text, error.byte == 0 ? 0 : error.byte - 1);
     throw input_error(source, line, column, "the plan is not valid JSON");
+  } catch (const json::exception&) {
+    // A number too large for a double (out_of_range) carries no position.
+    throw input_error(source, 0, 0, "the plan is not valid JSON (a number is out of range)");
   }
   if (!root.is_object()) throw input_error(source, 1, 1, "the plan must be a JSON object");
-  if (root.value("tool", std::string()) != "frugal")
+  const auto tool = root.find("tool");
+  if (tool == root.end() || *tool != "frugal")
     throw input_error(source, 0, 0, "not a frugal plan (no \"tool\": \"frugal\")");
   plan_document document;
   const char* top = "the plan";
@@ -141,7 +167,8 @@ plan_document parse_plan(std::string_view text, const std::string& source) {
     entry.sample_size = field<std::size_t>(set, "sample_size", source, "a set");
     entry.prior_precision = field<double>(set, "prior_precision", source, "a set");
     const json threshold = field<json>(set, "threshold_priority", source, "a set");
-    if (threshold.is_number()) entry.threshold_priority = threshold.get<double>();
+    if (!threshold.is_null())
+      entry.threshold_priority = field<double>(set, "threshold_priority", source, "a set");
     entry.sample = field<std::vector<std::string>>(set, "sample", source, "a set");
     document.sets.push_back(std::move(entry));
   }

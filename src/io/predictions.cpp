@@ -6,10 +6,10 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <exception>
 #include <memory>
 #include <thread>
@@ -163,7 +163,10 @@ void id_index::build(half& part, std::uint64_t top_bit) {
   constexpr std::size_t prefetch_distance = 16;  // rows ahead: hides most of the cache misses
   for (std::size_t row = 0; row < rows; ++row) {
     if (row + prefetch_distance < rows)
-      __builtin_prefetch(&part.slots[static_cast<std::size_t>(table.id_hashes[row + prefetch_distance]) & part.mask], 1);
+      __builtin_prefetch(
+          &part.slots[static_cast<std::size_t>(table.id_hashes[row + prefetch_distance]) &
+                      part.mask],
+          1);
     const std::uint64_t hash = table.id_hashes[row];
     if ((hash >> 63) != top_bit) continue;
     std::size_t slot = static_cast<std::size_t>(hash) & part.mask;
@@ -171,8 +174,8 @@ void id_index::build(half& part, std::uint64_t top_bit) {
       const std::size_t other = part.slots[slot] - 1;
       if (table.id_hashes[other] == hash && table.ids[other] == table.ids[row]) {
         throw input_error(table.source, table.lines[row], 1,
-                          fmt::format("duplicate id \"{}\" (first seen on line {})",
-                                      table.ids[row], table.lines[other]));
+                          fmt::format("duplicate id \"{}\" (first seen on line {})", table.ids[row],
+                                      table.lines[other]));
       }
       slot = (slot + 1) & part.mask;
     }
@@ -192,11 +195,15 @@ std::ptrdiff_t id_index::find(std::string_view id) const noexcept {
   return -1;
 }
 
-std::string fingerprint_hex(std::uint64_t fingerprint) { return fmt::format("{:016x}", fingerprint); }
+std::string fingerprint_hex(std::uint64_t fingerprint) {
+  return fmt::format("{:016x}", fingerprint);
+}
 
 namespace detail {
 
-std::uint64_t hash_id(std::string_view id) noexcept { return XXH3_64bits(id.data(), id.size()); }
+std::uint64_t hash_id(std::string_view id) noexcept {
+  return XXH3_64bits(id.data(), id.size());
+}
 
 column_plan plan_columns(const std::vector<std::string>& header, const read_options& options,
                          const std::string& source, std::size_t header_line,
@@ -223,8 +230,7 @@ column_plan plan_columns(const std::vector<std::string>& header, const read_opti
     return it == header.end() ? -1 : it - header.begin();
   };
   const std::ptrdiff_t id_column = find("id");
-  if (id_column < 0)
-    throw input_error(source, header_line, 1, "no \"id\" column in the header");
+  if (id_column < 0) throw input_error(source, header_line, 1, "no \"id\" column in the header");
   plan.roles[static_cast<std::size_t>(id_column)] = column_role::id;
   if (const auto c = find("label"); c >= 0) {
     plan.roles[static_cast<std::size_t>(c)] = column_role::label;
@@ -236,7 +242,8 @@ column_plan plan_columns(const std::vector<std::string>& header, const read_opti
   }
   if (!options.parent_column.empty()) {
     const auto c = find(options.parent_column);
-    if (c < 0 || plan.roles[static_cast<std::size_t>(c)] != column_role::ignored)
+    if (c < 0 || plan.roles[static_cast<std::size_t>(c)] != column_role::ignored ||
+        options.parent_column == "image")
       throw input_error(source, header_line, 1,
                         fmt::format("ensemble column \"{}\" is not a vote column of the header",
                                     options.parent_column));
@@ -256,12 +263,14 @@ column_plan plan_columns(const std::vector<std::string>& header, const read_opti
   } else {
     for (const std::string& model : options.models) {
       const auto c = find(model);
+      // A member's role is not `ignored`, so the repeat must be recognised before reserved().
+      if (c >= 0 && plan.roles[static_cast<std::size_t>(c)] == column_role::member)
+        throw input_error(source, header_line, 1,
+                          fmt::format("model \"{}\" is listed twice in --models", model));
       if (c < 0 || reserved(static_cast<std::size_t>(c)))
         throw input_error(source, header_line, 1,
                           fmt::format("model \"{}\" is not a vote column of the header", model));
       const auto i = static_cast<std::size_t>(c);
-      if (plan.roles[i] == column_role::member)
-        throw input_error(fmt::format("model \"{}\" is listed twice in --models", model));
       plan.roles[i] = column_role::member;
       plan.member_of[i] = static_cast<std::uint32_t>(plan.model_names.size());
       plan.model_names.push_back(model);
@@ -320,7 +329,8 @@ void finish_table(prediction_table& table, std::size_t last_line) {
   XXH3_64bits_reset(state);
   const std::uint64_t members = table.member_count();
   XXH3_64bits_update(state, &members, sizeof members);
-  for (const std::string& name : table.model_names) XXH3_64bits_update(state, name.data(), name.size() + 1);
+  for (const std::string& name : table.model_names)
+    XXH3_64bits_update(state, name.data(), name.size() + 1);
   constexpr std::size_t block_rows = 4096;
   std::uint64_t block[block_rows * 2];
   const bool has_parent = !table.parent_votes.empty();

@@ -14,7 +14,7 @@ namespace frugal::io::detail {
 enum class column_role : std::uint8_t { ignored, id, member, parent, label, content };
 
 struct column_plan {
-  std::vector<column_role> roles;       // one per header column
+  std::vector<column_role> roles;        // one per header column
   std::vector<std::uint32_t> member_of;  // member index for member columns
   std::vector<std::string> names;        // header names
   std::vector<std::string> model_names;  // members in member-index order

@@ -20,7 +20,25 @@ double parse_probability(std::string_view text) {
 
 }  // namespace
 
+void check_prior_precision_syntax(std::string_view text) {
+  if (text.empty()) return;
+  if (text.find('=') == std::string_view::npos) {
+    parse_probability(text);
+    return;
+  }
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    const std::size_t equals = item.find('=');
+    if (equals == std::string_view::npos || equals == 0)
+      throw input_error(fmt::format("--prior-precision: \"{}\" is not NAME=P", item));
+    parse_probability(item.substr(equals + 1));
+  }
+}
+
 std::vector<double> parse_prior_precision(std::string_view text, const population& items) {
+  check_prior_precision_syntax(text);
   std::vector<double> priors(items.set_count(), 0.5);
   if (text.empty()) return priors;
   if (text.find('=') == std::string_view::npos) {

@@ -86,9 +86,8 @@ inline command_result run_command(const std::vector<std::string>& argv,
       posix_spawn_file_actions_adddup2(&actions, err_pipe.write_end, STDERR_FILENO),
       "posix_spawn_file_actions_adddup2");
   if (!working_directory.empty())
-    detail::check_system(
-        posix_spawn_file_actions_addchdir_np(&actions, working_directory.c_str()),
-        "posix_spawn_file_actions_addchdir_np");
+    detail::check_system(posix_spawn_file_actions_addchdir_np(&actions, working_directory.c_str()),
+                         "posix_spawn_file_actions_addchdir_np");
 
   std::vector<char*> arguments;
   for (const std::string& argument : argv) arguments.push_back(const_cast<char*>(argument.c_str()));

@@ -27,6 +27,14 @@
 
 namespace frugal::test_support {
 
+/// `prefix` followed by the decimal `number` ("r12"). Appending, rather than `"r" +
+/// std::to_string(i)`, also keeps GCC 12's false -Wrestrict warning (bug 105329) away.
+inline std::string numbered(std::string_view prefix, std::size_t number) {
+  std::string text(prefix);
+  text += std::to_string(number);
+  return text;
+}
+
 /// A prediction table and the population over it, kept together so the table outlives it.
 class test_population {
  public:
@@ -47,8 +55,7 @@ class test_population {
     const auto& rows = population_->positive_rows(set);
     std::size_t correct = 0;
     for (const std::uint32_t row : rows) correct += table_->labels[row] == 1 ? 1 : 0;
-    return rows.empty() ? 0.0
-                        : static_cast<double>(correct) / static_cast<double>(rows.size());
+    return rows.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(rows.size());
   }
 
  private:
@@ -110,14 +117,14 @@ inline std::string synthetic_csv(const ensemble_spec& spec) {
   const std::size_t members = spec.skill.size();
   detail::random_source random(spec.seed, 0x706f70ull);
   std::string text = "id";
-  for (std::size_t j = 0; j < members; ++j) text += ",m" + std::to_string(j + 1);
+  for (std::size_t j = 0; j < members; ++j) text += numbered(",m", j + 1);
   text += ",label\n";
   const double shared = std::sqrt(spec.rho);
   const double own = std::sqrt(1.0 - spec.rho);
   for (std::size_t i = 0; i < spec.items; ++i) {
     const int label = random.unit() < spec.base_rate ? 1 : 0;
     const double difficulty = irwin_hall_normal(random);
-    text += spec.id_prefix + std::to_string(i);
+    text += numbered(spec.id_prefix, i);
     for (std::size_t j = 0; j < members; ++j) {
       const double score =
           spec.skill[j] * (2 * label - 1) + shared * difficulty + own * irwin_hall_normal(random);
@@ -134,10 +141,10 @@ inline std::string random_votes_csv(std::size_t items, std::size_t members, doub
                                     std::uint64_t seed) {
   detail::random_source random(seed, 0x766f7465ull);
   std::string text = "id";
-  for (std::size_t j = 0; j < members; ++j) text += ",m" + std::to_string(j + 1);
+  for (std::size_t j = 0; j < members; ++j) text += numbered(",m", j + 1);
   text += '\n';
   for (std::size_t i = 0; i < items; ++i) {
-    text += "r" + std::to_string(i);
+    text += numbered("r", i);
     for (std::size_t j = 0; j < members; ++j) text += random.unit() < vote_rate ? ",1" : ",0";
     text += '\n';
   }

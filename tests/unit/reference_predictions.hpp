@@ -91,8 +91,7 @@ class character_reader {
   bool line_break_ahead() const {
     if (at_end()) return false;
     if (text_[position_] == '\n') return true;
-    return text_[position_] == '\r' && position_ + 1 < text_.size() &&
-           text_[position_ + 1] == '\n';
+    return text_[position_] == '\r' && position_ + 1 < text_.size() && text_[position_ + 1] == '\n';
   }
 
   void skip_empty_lines() {
@@ -244,8 +243,7 @@ inline columns assign_roles(const std::vector<field>& header, const io::read_opt
 }
 
 inline std::string field_count_message(std::size_t fields, std::size_t columns) {
-  return "row has " + std::to_string(fields) + " fields, the header has " +
-         std::to_string(columns);
+  return "row has " + std::to_string(fields) + " fields, the header has " + std::to_string(columns);
 }
 
 inline reference_table read(std::string_view text, char delimiter,
@@ -299,8 +297,7 @@ inline reference_table read(std::string_view text, char delimiter,
         case role::label: {
           const int label = f.value.empty() ? -1 : vote_of(f.value);
           if (!f.value.empty() && label < 0)
-            fail(f.line, f.column,
-                 "label \"" + f.value + "\" is not 0, 1, true, false or empty");
+            fail(f.line, f.column, "label \"" + f.value + "\" is not 0, 1, true, false or empty");
           table.labels.push_back(label);
           break;
         }

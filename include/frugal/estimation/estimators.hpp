@@ -30,14 +30,14 @@ std::string_view to_string(estimator_kind estimator);
 std::optional<estimator_kind> parse_estimator(std::string_view name);
 
 struct set_estimate {
-  bool defined = false;           ///< false when the set has no positives or no labelled item
-  std::string status;             ///< "ok", "no positives", "no labels"
-  std::size_t positives = 0;      ///< N
-  std::size_t sample_size = 0;    ///< planned n (with repeats)
-  std::size_t labelled = 0;       ///< labelled draws used (with repeats)
+  bool defined = false;                ///< false when the set has no positives or no labelled item
+  std::string status;                  ///< "ok", "no positives", "no labels"
+  std::size_t positives = 0;           ///< N
+  std::size_t sample_size = 0;         ///< planned n (with repeats)
+  std::size_t labelled = 0;            ///< labelled draws used (with repeats)
   std::size_t positives_labelled = 0;  ///< of which labelled 1 (true positives)
-  double precision = 0.0;         ///< the estimate
-  proportion_interval interval;   ///< [0, 1] when undefined
+  double precision = 0.0;              ///< the estimate
+  proportion_interval interval;        ///< [0, 1] when undefined
   double effective_sample_size = 0.0;
 };
 

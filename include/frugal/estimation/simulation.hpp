@@ -41,7 +41,7 @@ struct set_performance {
   double bias = 0.0;               ///< mean(estimate) - truth
   double bias_standard_error = 0.0;
   double rmse = 0.0;
-  double coverage = 0.0;           ///< share of trials whose interval held the truth
+  double coverage = 0.0;  ///< share of trials whose interval held the truth
   double mean_width = 0.0;
 };
 

@@ -11,6 +11,7 @@ namespace frugal::io {
 /// Calls `write` with a stream to a temporary file, then renames it to `path`. If `write`
 /// throws, or the disk fills, the temporary file is removed and `path` is left as it was.
 /// Throws frugal::input_error when the file cannot be created.
-void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
+void write_file_atomically(const std::string& path,
+                           const std::function<void(std::ostream&)>& write);
 
 }  // namespace frugal::io

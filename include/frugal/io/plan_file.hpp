@@ -23,8 +23,8 @@ struct plan_document {
   double confidence_level = 0.0;
   std::string ensemble;
   std::vector<std::string> models;
-  std::string predictions;   ///< the file name the plan was made from (informative)
-  std::string fingerprint;   ///< 16 hex digits, io::fingerprint_hex
+  std::string predictions;  ///< the file name the plan was made from (informative)
+  std::string fingerprint;  ///< 16 hex digits, io::fingerprint_hex
   std::size_t items = 0;
   struct set_entry {
     std::string name;
@@ -41,7 +41,8 @@ struct plan_document {
 };
 
 /// The document for a plan drawn over `items`.
-plan_document make_plan_document(const sampling::population& items, const sampling::sample_plan& plan);
+plan_document make_plan_document(const sampling::population& items,
+                                 const sampling::sample_plan& plan);
 
 /// Serialises with two-space indentation and a trailing newline: the same plan gives the same
 /// bytes.

@@ -29,8 +29,7 @@ enum class design_kind { independent, paper_reshuffle, paper_resample, coordinat
 /// "independent", "paper-reshuffle", "paper-resample", "coordinated".
 std::string_view to_string(design_kind design);
 std::optional<design_kind> parse_design(std::string_view name);
-inline constexpr design_kind all_designs[] = {design_kind::independent,
-                                              design_kind::coordinated,
+inline constexpr design_kind all_designs[] = {design_kind::independent, design_kind::coordinated,
                                               design_kind::paper_reshuffle,
                                               design_kind::paper_resample};
 

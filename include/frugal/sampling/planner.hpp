@@ -26,13 +26,17 @@ struct sample_plan {
   plan_settings settings;
   std::vector<std::size_t> sample_sizes;  ///< n_s per set; 0 for an empty set
   drawn_sample sample;
-  std::size_t naive_sum = 0;              ///< sum of n_s: labelling every set separately, no reuse
-  double expected_independent = 0.0;      ///< distinct items independent sampling would label
+  std::size_t naive_sum = 0;          ///< sum of n_s: labelling every set separately, no reuse
+  double expected_independent = 0.0;  ///< distinct items independent sampling would label
 };
 
 /// Parses `--prior-precision`: one number for every set ("0.9"), or "NAME=P,NAME=P" with the
 /// others at 0.5. Throws frugal::input_error for an unknown set or a value outside (0, 1).
 std::vector<double> parse_prior_precision(std::string_view text, const population& items);
+
+/// Checks the form of a `--prior-precision` value without the data (set names are checked by
+/// parse_prior_precision). Throws frugal::input_error.
+void check_prior_precision_syntax(std::string_view text);
 
 /// Sample sizes per set for the settings.
 std::vector<std::size_t> plan_sample_sizes(const population& items, const plan_settings& settings);
