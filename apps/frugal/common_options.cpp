@@ -79,9 +79,10 @@ void plan_options::add(CLI::App& command) {
       ->check(CLI::Range(0.5, 0.999999));
   command.add_option("--seed", seed, "Seed of the priorities and random draws")
       ->capture_default_str();
-  command.add_option(
-      "--prior-precision", prior_precision,
-      "Expected precision replacing p = 0.5 in the sample size: P for every set, or NAME=P,NAME=P")
+  command
+      .add_option("--prior-precision", prior_precision,
+                  "Expected precision replacing p = 0.5 in the sample size: P for every set, or "
+                  "NAME=P,NAME=P")
       ->check([](const std::string& text) -> std::string {
         try {
           sampling::check_prior_precision_syntax(text);

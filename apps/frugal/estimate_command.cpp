@@ -36,11 +36,11 @@ struct estimate_command {
     const io::prediction_table table = io::read_predictions(predictions, reading);
     if (io::fingerprint_hex(table.fingerprint) != plan.fingerprint)
       throw input_error(
-          predictions, 0, 0,
-          fmt::format("these predictions (fingerprint {}) are not the ones plan {} was "
-                      "made from ({}, fingerprint {})",
-                      io::fingerprint_hex(table.fingerprint), plan_path, plan.predictions,
-                      plan.fingerprint));
+          plan_path, plan.fingerprint_at.line, plan.fingerprint_at.column,
+          fmt::format("the plan was made from other predictions ({}, fingerprint {}) than {} "
+                      "(fingerprint {})",
+                      plan.predictions, plan.fingerprint, predictions,
+                      io::fingerprint_hex(table.fingerprint)));
     const sampling::population items(table, rule);
     const sampling::sample_plan redrawn = redraw(items, plan, *design);
 
@@ -94,7 +94,7 @@ struct estimate_command {
         same = entry.sample[i] == items.table().ids[redrawn.sample.sets[s].rows[i]];
       if (!same)
         throw input_error(
-            plan_path, 0, 0,
+            plan_path, entry.sample_at.line, entry.sample_at.column,
             fmt::format("the sample of set \"{}\" is not the one design {} with seed {} "
                         "draws from {}: the plan was edited, or its seed or design "
                         "does not match these predictions",

@@ -54,6 +54,26 @@ std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::
   return {line, offset - line_start + 1};
 }
 
+// Position of the first `"key"` used as a key at or after `from`, found textually (nlohmann
+// keeps no positions); advances `from` past it. {0, 0} when absent.
+plan_document::position find_key(std::string_view text, std::string_view key, std::size_t& from) {
+  std::string quoted(1, '"');  // built stepwise: GCC 12 warns (-Wrestrict) on "x" + s + "x"
+  quoted.append(key).push_back('"');
+  for (std::size_t at = text.find(quoted, from); at != std::string_view::npos;
+       at = text.find(quoted, at + 1)) {
+    std::size_t after = at + quoted.size();
+    while (after < text.size() && (text[after] == ' ' || text[after] == '\t' ||
+                                   text[after] == '\n' || text[after] == '\r'))
+      ++after;
+    if (after < text.size() && text[after] == ':') {
+      from = after;
+      const auto [line, column] = line_and_column(text, at);
+      return {line, column};
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 plan_document make_plan_document(const sampling::population& items,
@@ -171,6 +191,13 @@ plan_document parse_plan(std::string_view text, const std::string& source) {
       entry.threshold_priority = field<double>(set, "threshold_priority", source, "a set");
     entry.sample = field<std::vector<std::string>>(set, "sample", source, "a set");
     document.sets.push_back(std::move(entry));
+  }
+  std::size_t cursor = 0;
+  document.fingerprint_at = find_key(text, "fingerprint", cursor);
+  cursor = 0;
+  for (plan_document::set_entry& entry : document.sets) {
+    find_key(text, "name", cursor);
+    entry.sample_at = find_key(text, "sample", cursor);
   }
   document.queue = field<std::vector<std::string>>(root, "queue", source, top);
   document.naive_sum = field<std::size_t>(root, "naive_sum", source, top);

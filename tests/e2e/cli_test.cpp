@@ -1561,15 +1561,24 @@ TEST_F(bad_labels_test, a_plan_that_does_not_match_the_predictions) {
     write("edited.json", text);
     return text;
   };
-  // The plan reader keeps no positions, so these name the plan file only (no line:column).
+  // A mismatched sample is reported at the set's "sample" key, other predictions at the
+  // plan's "fingerprint" key.
+  const auto position_of = [&](const std::string& key, std::size_t from = 0) {
+    const std::size_t at = original.find("\"" + key + "\":", from);
+    const std::size_t line_start = original.rfind('\n', at) + 1;
+    return fmt::format("edited.json:{}:{}",
+                       std::count(original.begin(), original.begin() + at, '\n') + 1,
+                       at - line_start + 1);
+  };
+  const std::string ensemble_sample = position_of("sample", original.find("\"sets\""));
   edited("\"seed\": 1,", "\"seed\": 2,");
   command_result result = estimate_with(labels, "edited.json");
-  expect_bad_input(result, "edited.json");
+  expect_bad_input(result, ensemble_sample);
   EXPECT_NE(result.err.find("seed 2"), std::string::npos) << result.err;
 
   edited("\"design\": \"coordinated\"", "\"design\": \"independent\"");
   result = estimate_with(labels, "edited.json");
-  expect_bad_input(result, "edited.json");
+  expect_bad_input(result, ensemble_sample);
   EXPECT_NE(result.err.find("design independent"), std::string::npos) << result.err;
 
   // One sampled id swapped for another item of the predictions.
@@ -1581,13 +1590,14 @@ TEST_F(bad_labels_test, a_plan_that_does_not_match_the_predictions) {
     if (!queued.contains("item-" + std::to_string(i))) other = "item-" + std::to_string(i);
   edited("\"" + first + "\"", "\"" + other + "\"");
   result = estimate_with(labels, "edited.json");
-  expect_bad_input(result, "edited.json");
+  expect_bad_input(result, ensemble_sample);
   EXPECT_NE(result.err.find("set \"ensemble\""), std::string::npos) << result.err;
 
   // Other predictions than the plan's.
   ASSERT_NO_FATAL_FAILURE(generate("other.csv", 1000, 3, 62));
-  result = estimate_with(labels, "plan.json", "other.csv");
-  expect_bad_input(result, "other.csv");
+  write("edited.json", original);
+  result = estimate_with(labels, "edited.json", "other.csv");
+  expect_bad_input(result, position_of("fingerprint"));
   EXPECT_NE(result.err.find(plan["predictions"]["fingerprint"].get<std::string>()),
             std::string::npos)
       << result.err;

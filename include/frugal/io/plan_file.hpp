@@ -26,7 +26,14 @@ struct plan_document {
   std::string predictions;  ///< the file name the plan was made from (informative)
   std::string fingerprint;  ///< 16 hex digits, io::fingerprint_hex
   std::size_t items = 0;
+  /// Where a field sits in the plan file (1-based), for messages; 0 when not found.
+  struct position {
+    std::size_t line = 0;
+    std::size_t column = 0;
+  };
+  position fingerprint_at;  ///< the "fingerprint" key
   struct set_entry {
+    position sample_at;  ///< the set's "sample" key
     std::string name;
     std::size_t positives = 0;
     std::size_t sample_size = 0;
