@@ -5,6 +5,10 @@
 #include "frugal/error.hpp"
 
 namespace frugal::detail {
+namespace {
+// GCC and Clang both have 128-bit integers; __extension__ says we know it is not ISO C++.
+__extension__ typedef unsigned __int128 uint128;
+}  // namespace
 
 random_source::random_source(std::uint64_t seed, std::uint64_t stream) noexcept {
   std::uint64_t x = mix64(seed) ^ mix64(stream + 0x632BE59BD9B4E019ull);
@@ -29,12 +33,12 @@ std::uint64_t random_source::next() noexcept {
 
 std::uint64_t random_source::below(std::uint64_t bound) noexcept {
   FRUGAL_ASSERT(bound > 0);
-  unsigned __int128 product = static_cast<unsigned __int128>(next()) * bound;
+  uint128 product = static_cast<uint128>(next()) * bound;
   auto low = static_cast<std::uint64_t>(product);
   if (low < bound) {
     const std::uint64_t threshold = (0 - bound) % bound;
     while (low < threshold) {
-      product = static_cast<unsigned __int128>(next()) * bound;
+      product = static_cast<uint128>(next()) * bound;
       low = static_cast<std::uint64_t>(product);
     }
   }

@@ -13,6 +13,7 @@
 #include <exception>
 #include <memory>
 #include <thread>
+#include <type_traits>
 
 #include "frugal/error.hpp"
 #include "io/delimited_reader.hpp"
@@ -307,7 +308,7 @@ void append_rows(prediction_table& into, prediction_table&& more) {
   more.ids.release();
   auto append = [](auto& a, auto& b) {
     a.insert(a.end(), b.begin(), b.end());
-    b = {};
+    std::decay_t<decltype(b)>().swap(b);  // `b = {}` would keep the capacity
   };
   append(into.id_hashes, more.id_hashes);
   append(into.votes, more.votes);
