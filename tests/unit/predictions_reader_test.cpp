@@ -383,7 +383,8 @@ TEST(PredictionsReaderErrors, VoteThatIsNotABinaryValue) {
                      "vote \"5\"");
   EXPECT_INPUT_ERROR(error_of("id,a\nx,\"1\n\"\n"), 2, 3, "vote \"1\n\"");
   EXPECT_INPUT_ERROR(error_of("{\"id\":\"x\",\"a\":2}\n", table_format::jsonl), 1, 15, "vote 2");
-  EXPECT_INPUT_ERROR(error_of("{\"id\":\"x\",\"a\":0.5}\n", table_format::jsonl), 1, 15, "vote 0.5");
+  EXPECT_INPUT_ERROR(error_of("{\"id\":\"x\",\"a\":0.5}\n", table_format::jsonl), 1, 15,
+                     "vote 0.5");
 }
 
 TEST(PredictionsReaderErrors, WrongNumberOfFields) {
