@@ -40,42 +40,21 @@ class bottom_k {
 
   void scan(std::size_t begin, std::size_t end, std::uint64_t seed) {
     const auto& ids = items_.table().ids;
-    const auto less = [this](const keyed_row& a, const keyed_row& b) { return before(a, b); };
     for (std::size_t row = begin; row < end; ++row) {
       std::uint64_t sets = items_.membership(row);
       if (sets == 0) continue;
       const keyed_row entry{priority_key(seed, ids[row]), static_cast<std::uint32_t>(row)};
       while (sets != 0) {
-        const auto s = static_cast<std::size_t>(std::countr_zero(sets));
+        offer(static_cast<std::size_t>(std::countr_zero(sets)), entry);
         sets &= sets - 1;
-        std::vector<keyed_row>& heap = heaps_[s];
-        if (heap.size() < capacity_[s]) {
-          heap.push_back(entry);
-          std::push_heap(heap.begin(), heap.end(), less);
-        } else if (capacity_[s] > 0 && before(entry, heap.front())) {
-          std::pop_heap(heap.begin(), heap.end(), less);
-          heap.back() = entry;
-          std::push_heap(heap.begin(), heap.end(), less);
-        }
       }
     }
   }
 
   // Bottom-k of a union is the bottom-k of the parts' bottom-k: merging is exact.
   void merge(bottom_k&& other) {
-    const auto less = [this](const keyed_row& a, const keyed_row& b) { return before(a, b); };
     for (std::size_t s = 0; s < heaps_.size(); ++s) {
-      for (const keyed_row& entry : other.heaps_[s]) {
-        std::vector<keyed_row>& heap = heaps_[s];
-        if (heap.size() < capacity_[s]) {
-          heap.push_back(entry);
-          std::push_heap(heap.begin(), heap.end(), less);
-        } else if (capacity_[s] > 0 && before(entry, heap.front())) {
-          std::pop_heap(heap.begin(), heap.end(), less);
-          heap.back() = entry;
-          std::push_heap(heap.begin(), heap.end(), less);
-        }
-      }
+      for (const keyed_row& entry : other.heaps_[s]) offer(s, entry);
     }
   }
 
@@ -86,6 +65,20 @@ class bottom_k {
   }
 
  private:
+  // Keeps `entry` in set s's max-heap if it is among the capacity smallest seen so far.
+  void offer(std::size_t s, const keyed_row& entry) {
+    const auto less = [this](const keyed_row& a, const keyed_row& b) { return before(a, b); };
+    std::vector<keyed_row>& heap = heaps_[s];
+    if (heap.size() < capacity_[s]) {
+      heap.push_back(entry);
+      std::push_heap(heap.begin(), heap.end(), less);
+    } else if (capacity_[s] > 0 && before(entry, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), less);
+      heap.back() = entry;
+      std::push_heap(heap.begin(), heap.end(), less);
+    }
+  }
+
   const population& items_;
   std::vector<std::vector<keyed_row>> heaps_;
   std::vector<std::size_t> capacity_;
