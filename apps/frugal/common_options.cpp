@@ -4,6 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
 #include "frugal/error.hpp"
 
 namespace frugal::cli {
@@ -33,6 +38,27 @@ std::string grouped(std::size_t value) {
 
 bool progress_wanted() {
   return ::isatty(STDERR_FILENO) != 0;
+}
+
+void use_passive_openmp_threads() {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  std::ifstream file("/proc/self/cmdline", std::ios::binary);
+  const std::string command_line((std::istreambuf_iterator<char>(file)),
+                                 std::istreambuf_iterator<char>());
+  std::vector<std::string> arguments;
+  std::size_t start = 0;
+  for (std::size_t end; (end = command_line.find('\0', start)) != std::string::npos;
+       start = end + 1) {
+    arguments.push_back(command_line.substr(start, end - start));
+  }
+  if (arguments.empty()) return;
+  std::vector<char*> pointers;
+  for (std::string& argument : arguments) pointers.push_back(argument.data());
+  pointers.push_back(nullptr);
+  if (::setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::execv("/proc/self/exe", pointers.data());
 }
 
 void prediction_options::add(CLI::App& command) {

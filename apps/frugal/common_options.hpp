@@ -50,8 +50,16 @@ std::string grouped(std::size_t value);
 /// True when stderr is a terminal: progress bars go there only then.
 bool progress_wanted();
 
+/// For subcommands that train: LibTorch's OpenMP threads busy-wait between parallel regions by
+/// default, which on two cores starves OpenBLAS's threads and anything else running; training
+/// measured 5-20x slower on a loaded machine. libgomp reads OMP_WAIT_POLICY only when it loads,
+/// so when the variable is unset this sets it to PASSIVE and re-executes the same command line
+/// (once). A user's own setting is respected. If re-executing fails, it carries on, only slower.
+void use_passive_openmp_threads();
+
 void add_plan_command(CLI::App& app);
 void add_estimate_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
+void add_train_command(CLI::App& app);
 
 }  // namespace frugal::cli

@@ -1,50 +1,55 @@
 // frugal: evaluate and maintain deployed classifiers with as few annotations as possible.
-// The CLI is thin: each subcommand parses arguments, calls the library, prints. Errors are
-// mapped to exit codes here, in one place.
+// The CLI is thin: each subcommand parses arguments, calls the library, prints.
+//
+// Commands that need LibTorch live in a sibling binary, frugal-train, which `frugal train ...`
+// executes (as git runs git-<command>): loading LibTorch costs about half a second at every
+// start, which the evaluation commands, meant to stream hundreds of MB/s, should not pay.
 
-#include <fmt/format.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
-
+#include <cerrno>
 #include <cstdio>
-#include <exception>
-#include <new>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "common_options.hpp"
-#include "frugal/error.hpp"
+#include "run_app.hpp"
+
+namespace {
+
+// Replaces this process with frugal-train from the same directory, passing `train` and the
+// remaining arguments on. Returns only on failure.
+int run_training_binary(int argc, char** argv) {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  const std::filesystem::path helper = self.parent_path() / "frugal-train";
+  std::vector<char*> arguments{argv, argv + argc};
+  arguments.push_back(nullptr);
+  const std::string helper_text = helper.string();
+  ::execv(helper_text.c_str(), arguments.data());
+  std::fprintf(stderr, "frugal: internal error: cannot run %s: %s\n", helper_text.c_str(),
+               std::strerror(errno));
+  return frugal::cli::exit_code::internal;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace frugal::cli;
-  CLI::App app{
-      "frugal: estimate the precision of an ensemble of binary classifiers and of each "
-      "member with the fewest labels"};
-  app.set_version_flag("--version", std::string("frugal ") + FRUGAL_VERSION);
-  app.require_subcommand(1);
+  if (argc >= 2 && std::string_view(argv[1]) == "train") return run_training_binary(argc, argv);
+  CLI::App app;
+  describe_app(app);
   add_plan_command(app);
   add_estimate_command(app);
   add_simulate_command(app);
-  app.footer(
-      "Exit codes: 0 ok, 1 a gate or check failed, 2 usage error, 3 bad input data, 4 internal "
-      "error.");
-  try {
-    app.parse(argc, argv);
-    return exit_code::ok;
-  } catch (const CLI::CallForHelp& help) {
-    return app.exit(help);
-  } catch (const CLI::CallForAllHelp& help) {
-    return app.exit(help);
-  } catch (const CLI::CallForVersion& version) {
-    return app.exit(version);
-  } catch (const CLI::ParseError& error) {
-    app.exit(error);
-    return exit_code::usage;
-  } catch (const frugal::input_error& error) {
-    std::fprintf(stderr, "frugal: error: %s\n", error.what());
-    return exit_code::bad_input;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "frugal: error: out of memory\n");
-    return exit_code::internal;
-  } catch (const std::exception& error) {
-    std::fprintf(stderr, "frugal: internal error: %s\n", error.what());
-    return exit_code::internal;
-  }
+  // Listed for --help; `frugal train ...` never reaches the parser (see above).
+  app.add_subcommand(
+      "train",
+      "Train a classifier on Fashion-MNIST with LibTorch and print its test accuracy "
+      "(see frugal train --help)");
+  return run_app(app, argc, argv);
 }

@@ -1,0 +1,167 @@
+// frugal train: trains a linear, mlp or cnn classifier on Fashion-MNIST, multiclass or
+// one-vs-rest, and prints its test accuracy; optionally saves the model and its test scores.
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "common_options.hpp"
+#include "frugal/error.hpp"
+#include "frugal/train/datasets.hpp"
+#include "frugal/train/trainer.hpp"
+
+namespace frugal::cli {
+namespace {
+
+struct train_command {
+  std::string data = "fashion-mnist";
+  std::string data_directory = std::string(train::fashion_mnist_directory);
+  std::string model;
+  std::string hidden = "256,128";
+  std::string target_class;
+  std::size_t epochs = 5;
+  std::size_t batch_size = 64;
+  std::optional<double> learning_rate;
+  std::string optimizer = "adam";
+  std::uint64_t seed = 1;
+  double train_subset = 1.0;
+  unsigned threads = 0;
+  std::string out_model;
+  std::string predictions;
+  bool json = false;
+
+  void run() const {
+    use_passive_openmp_threads();
+    // Everything that can be rejected without data is checked before loading it.
+    const train::model_kind kind = *train::parse_model_kind(model);
+    const train::model_spec spec = train::fashion_mnist_spec(
+        kind,
+        kind == train::model_kind::mlp ? train::parse_hidden_sizes(hidden)
+                                       : std::vector<std::size_t>{},
+        target_class.empty() ? std::nullopt : std::optional<std::string_view>(target_class));
+    train::training_settings settings;
+    settings.epochs = epochs;
+    settings.batch_size = batch_size;
+    settings.optimizer = *train::parse_optimizer_kind(optimizer);
+    settings.learning_rate =
+        learning_rate.value_or(settings.optimizer == train::optimizer_kind::adam ? 1e-3 : 1e-2);
+    settings.seed = seed;
+    settings.train_subset = train_subset;
+    settings.threads = threads;
+
+    const train::image_dataset training = train::load_fashion_mnist("train", data_directory);
+    const train::image_dataset test = train::load_fashion_mnist("test", data_directory);
+
+    const bool show_progress = progress_wanted();
+    auto last_shown = std::chrono::steady_clock::time_point{};
+    const auto started = std::chrono::steady_clock::now();
+    const train::model trained =
+        train::train_model(spec, training, settings, [&](const train::training_progress& step) {
+          if (!show_progress) return;
+          const bool epoch_done = step.items_done == step.items_per_epoch;
+          const auto now = std::chrono::steady_clock::now();
+          if (!epoch_done && now - last_shown < std::chrono::milliseconds(200)) return;
+          last_shown = now;
+          std::fprintf(stderr, "\rtrain: epoch %zu/%zu  %3zu%%  loss %.4f  %.0f images/s\033[K%s",
+                       step.epoch, step.epochs, step.items_done * 100 / step.items_per_epoch,
+                       step.mean_loss, step.items_per_second, epoch_done ? "\n" : "");
+        });
+    const std::chrono::duration<double> training_time = std::chrono::steady_clock::now() - started;
+
+    const train::class_scores scores = train::predict(trained, test, threads);
+    const double test_accuracy = train::accuracy(scores, spec, test);
+    if (!out_model.empty()) trained.save(out_model);
+    if (!predictions.empty()) train::write_class_scores(predictions, scores, "test-");
+
+    if (json) {
+      nlohmann::ordered_json root;
+      root["data"] = data;
+      root["model"] = model;
+      if (kind == train::model_kind::mlp) root["hidden_sizes"] = spec.hidden_sizes;
+      root["target_class"] = spec.target_class
+                                 ? nlohmann::ordered_json(spec.dataset_classes[*spec.target_class])
+                                 : nlohmann::ordered_json();
+      root["classes"] = spec.output_classes();
+      root["epochs"] = epochs;
+      root["seed"] = seed;
+      root["train_subset"] = train_subset;
+      root["training_seconds"] = training_time.count();
+      root["test_items"] = test.size();
+      root["test_accuracy"] = test_accuracy;
+      std::cout << root.dump(2) << '\n';
+      return;
+    }
+    fmt::print("frugal train: {}{} on {}, {}, {} epochs, {} optimizer, seed {}\n", model,
+               kind == train::model_kind::mlp ? fmt::format(" ({})", hidden) : "", data,
+               spec.target_class
+                   ? fmt::format("one-vs-rest for \"{}\"", spec.dataset_classes[*spec.target_class])
+                   : std::string("multiclass"),
+               epochs, optimizer, seed);
+    fmt::print("trained in {:.1f} s\n", training_time.count());
+    if (!out_model.empty()) fmt::print("model saved to {}\n", out_model);
+    if (!predictions.empty()) fmt::print("test scores written to {}\n", predictions);
+    fmt::print("test accuracy: {:.4f} ({} images)\n", test_accuracy, grouped(test.size()));
+  }
+};
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto command = std::make_shared<train_command>();
+  CLI::App* sub = app.add_subcommand(
+      "train", "Train a classifier on Fashion-MNIST (LibTorch) and print its test accuracy");
+  sub->add_option("--data", command->data, "Dataset")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fashion-mnist"}));
+  sub->add_option("--data-dir", command->data_directory,
+                  "Directory holding the IDX files (Debian package dataset-fashion-mnist)")
+      ->capture_default_str();
+  sub->add_option("--model", command->model, "Architecture: linear, mlp or cnn")
+      ->required()
+      ->check(CLI::IsMember({"linear", "mlp", "cnn"}));
+  sub->add_option("--hidden", command->hidden, "Hidden layer widths of an mlp, comma-separated")
+      ->capture_default_str()
+      ->check([](const std::string& text) -> std::string {
+        try {
+          train::parse_hidden_sizes(text);
+          return {};
+        } catch (const input_error& error) {
+          return error.what();
+        }
+      });
+  sub->add_option("--target-class", command->target_class,
+                  "One-vs-rest for this class (e.g. shirt) instead of all ten classes");
+  sub->add_option("--epochs", command->epochs, "Passes over the training images")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  sub->add_option("--batch-size", command->batch_size, "Mini-batch size")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  sub->add_option("--learning-rate", command->learning_rate,
+                  "Learning rate (default 0.001 for adam, 0.01 for sgd)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--optimizer", command->optimizer, "adam, or sgd (with momentum 0.9)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"adam", "sgd"}));
+  sub->add_option("--seed", command->seed,
+                  "Seed of the weights, the training subset and the shuffles")
+      ->capture_default_str();
+  sub->add_option("--train-subset", command->train_subset,
+                  "Share of the training images to use (a seeded random sample)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-9, 1.0));
+  sub->add_option("--threads", command->threads, "Torch threads (0 = all cores)")
+      ->capture_default_str();
+  sub->add_option("--out-model", command->out_model, "Save the trained model to this file");
+  sub->add_option("--predictions", command->predictions,
+                  "Write test-set scores as id,prediction,score_<class>... CSV");
+  sub->add_flag("--json", command->json, "Machine-readable output on stdout");
+  sub->callback([command] { command->run(); });
+}
+
+}  // namespace frugal::cli

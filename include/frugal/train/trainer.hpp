@@ -1,0 +1,141 @@
+#pragma once
+/// Image classifiers trained with LibTorch: `linear`, `mlp` and a small `cnn`, multiclass or
+/// one-vs-rest, with seeded, reproducible training, saving/loading, and per-class scores written
+/// in the DESIGN.md §4 update format. This header is free of LibTorch so that code using it does
+/// not pay for torch's headers; the model lives behind a pointer to an implementation.
+///
+/// Conventions, stated once:
+/// - Inputs are 8-bit grey images (image_dataset); pixels are scaled to [0, 1] and standardised
+///   with Fashion-MNIST's training mean 0.2860 and standard deviation 0.3530.
+/// - One-vs-rest is a two-class problem: class 0 is "not-<target>", class 1 is "<target>", two
+///   logits trained with the same softmax cross-entropy as multiclass. One code path serves both,
+///   and the update format's `score_<class>` columns stay meaningful.
+/// - Reproducibility: the same spec, settings, data and thread count give bit-identical weights.
+///   The seed drives torch::manual_seed (weight initialisation) and frugal's own generator
+///   (training subset and per-epoch shuffles). Results can differ between thread counts.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "frugal/train/datasets.hpp"
+
+namespace frugal::train {
+
+enum class model_kind { linear, mlp, cnn };
+std::optional<model_kind> parse_model_kind(std::string_view name);
+std::string_view to_string(model_kind kind);
+
+enum class optimizer_kind { adam, sgd };
+std::optional<optimizer_kind> parse_optimizer_kind(std::string_view name);
+std::string_view to_string(optimizer_kind kind);
+
+/// Everything needed to rebuild a model's architecture; saved inside the model file.
+struct model_spec {
+  model_kind kind = model_kind::mlp;
+  /// Hidden layer widths of `mlp` (ignored by the other kinds).
+  std::vector<std::size_t> hidden_sizes{256, 128};
+  std::size_t image_rows = 28;
+  std::size_t image_columns = 28;
+  /// Names of the dataset's classes, in label order (e.g. fashion_mnist_classes()).
+  std::vector<std::string> dataset_classes;
+  /// One-vs-rest when set: the label of the positive class.
+  std::optional<std::size_t> target_class;
+
+  /// The model's output classes: dataset_classes, or {"not-<target>", "<target>"}.
+  std::vector<std::string> output_classes() const;
+  /// The output class of a dataset label (the label itself, or 0/1 for one-vs-rest).
+  std::uint32_t output_class_of(std::uint8_t label) const;
+};
+
+/// Parses "256,128" into hidden sizes; an empty list, a zero or a non-number is an input_error.
+std::vector<std::size_t> parse_hidden_sizes(std::string_view text);
+
+/// A model for fashion_mnist_classes(), multiclass or one-vs-rest for the class `target_name`.
+/// An unknown class name is an input_error listing the classes.
+model_spec fashion_mnist_spec(model_kind kind, std::vector<std::size_t> hidden_sizes,
+                              std::optional<std::string_view> target_name);
+
+struct training_settings {
+  std::size_t epochs = 5;
+  std::size_t batch_size = 64;
+  double learning_rate = 1e-3;
+  optimizer_kind optimizer = optimizer_kind::adam;
+  std::uint64_t seed = 1;
+  /// Share of the training images used, a seeded simple random sample; in (0, 1].
+  double train_subset = 1.0;
+  /// torch intra-op threads; 0 = all cores. With more than one, start the process with
+  /// OMP_WAIT_POLICY=PASSIVE (the CLI re-executes itself so): libgomp's busy-waiting workers
+  /// otherwise starve OpenBLAS's threads, measured 5-20x slower on a loaded two-core machine.
+  unsigned threads = 0;
+};
+
+/// Reported after every mini-batch, for progress lines; the trainer never prints.
+struct training_progress {
+  std::size_t epoch = 0;  ///< 1-based
+  std::size_t epochs = 0;
+  std::size_t items_done = 0;  ///< in this epoch
+  std::size_t items_per_epoch = 0;
+  double mean_loss = 0;         ///< mean loss over this epoch's items so far
+  double items_per_second = 0;  ///< this epoch so far
+};
+using progress_callback = std::function<void(const training_progress&)>;
+
+/// A trained (or freshly initialised) classifier. Copies share the same weights.
+class model {
+ public:
+  /// A freshly initialised model; weights drawn after torch::manual_seed(seed).
+  model(const model_spec& spec, std::uint64_t seed);
+  ~model();
+  model(const model&);
+  model& operator=(const model&);
+  model(model&&) noexcept;
+  model& operator=(model&&) noexcept;
+
+  const model_spec& spec() const noexcept;
+
+  /// Saves weights and spec to one file (a torch archive), written atomically.
+  void save(const std::string& path) const;
+  /// Loads a file written by save(); a missing, corrupt or foreign file is an input_error.
+  static model load(const std::string& path);
+
+  /// The LibTorch network, defined in src/train/network.hpp; for frugal's own torch code only.
+  struct impl;
+  impl& internals() const noexcept { return *impl_; }
+
+ private:
+  explicit model(std::shared_ptr<impl> state);
+  std::shared_ptr<impl> impl_;
+};
+
+/// Trains a new model on `data` (images must match the spec's size). Throws input_error for
+/// bad settings or data.
+model train_model(const model_spec& spec, const image_dataset& data,
+                  const training_settings& settings, const progress_callback& progress = {});
+
+/// Per-class scores of a set of images.
+struct class_scores {
+  std::vector<std::string> class_names;
+  std::vector<float> logits;             ///< row-major, size() x class_names.size()
+  std::vector<std::uint32_t> predicted;  ///< argmax of each row (first maximum on ties)
+  std::size_t size() const noexcept { return predicted.size(); }
+};
+
+/// Logits of every image, computed in fixed-size batches without gradients.
+class_scores predict(const model& classifier, const image_dataset& data, unsigned threads = 0);
+
+/// Share of images whose predicted output class equals the spec's output class of the label.
+double accuracy(const class_scores& scores, const model_spec& spec, const image_dataset& data);
+
+/// Writes `id,prediction,score_<class>...` (DESIGN.md §4, model predictions for updates) with
+/// ids "<id_prefix><index>", atomically. Scores are logits printed so they read back exactly.
+void write_class_scores(const std::string& path, const class_scores& scores,
+                        std::string_view id_prefix = "test-");
+
+}  // namespace frugal::train
