@@ -61,5 +61,6 @@ void add_plan_command(CLI::App& app);
 void add_estimate_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
 
 }  // namespace frugal::cli

@@ -1,5 +1,5 @@
 // frugal-train: the LibTorch commands of frugal, run by `frugal train ...` (see main.cpp).
-// Its command line is frugal's: argv[1] is "train".
+// Its command line is frugal's: argv[1] is "train" or "demo".
 
 #include <CLI/CLI.hpp>
 
@@ -12,5 +12,6 @@ int main(int argc, char** argv) {
   describe_app(app);
   app.name("frugal");
   add_train_command(app);
+  add_demo_command(app);
   return run_app(app, argc, argv);
 }
