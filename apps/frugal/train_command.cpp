@@ -1,5 +1,6 @@
-// frugal train: trains a linear, mlp or cnn classifier on Fashion-MNIST, multiclass or
-// one-vs-rest, and prints its test accuracy; optionally saves the model and its test scores.
+// frugal train: trains a linear, mlp or cnn classifier on Fashion-MNIST, or a linear or mlp
+// classifier on CSV feature tables, multiclass or one-vs-rest, and prints its test accuracy;
+// optionally saves the model and its test scores.
 
 #include <fmt/format.h>
 
@@ -21,6 +22,8 @@ namespace {
 struct train_command {
   std::string data = "fashion-mnist";
   std::string data_directory = std::string(train::fashion_mnist_directory);
+  std::string train_table;
+  std::string test_table;
   std::string model;
   std::string hidden = "256,128";
   std::string target_class;
@@ -36,14 +39,22 @@ struct train_command {
   bool json = false;
 
   void run() const {
+    const bool csv = data == "csv";
+    // Option combinations are usage errors (exit 2), found before anything is loaded.
+    if (csv && (train_table.empty() || test_table.empty()))
+      throw CLI::ValidationError("--data csv", "needs --train-table and --test-table");
+    if (!csv && (!train_table.empty() || !test_table.empty()))
+      throw CLI::ValidationError("--train-table/--test-table", "need --data csv");
+    if (csv && model == "cnn")
+      throw CLI::ValidationError("--model cnn", "needs images; use linear or mlp with --data csv");
     use_passive_openmp_threads();
     // Everything that can be rejected without data is checked before loading it.
     const train::model_kind kind = *train::parse_model_kind(model);
-    const train::model_spec spec = train::fashion_mnist_spec(
-        kind,
-        kind == train::model_kind::mlp ? train::parse_hidden_sizes(hidden)
-                                       : std::vector<std::size_t>{},
-        target_class.empty() ? std::nullopt : std::optional<std::string_view>(target_class));
+    std::vector<std::size_t> hidden_sizes = kind == train::model_kind::mlp
+                                                ? train::parse_hidden_sizes(hidden)
+                                                : std::vector<std::size_t>{};
+    const std::optional<std::string_view> target =
+        target_class.empty() ? std::nullopt : std::optional<std::string_view>(target_class);
     train::training_settings settings;
     settings.epochs = epochs;
     settings.batch_size = batch_size;
@@ -54,33 +65,61 @@ struct train_command {
     settings.train_subset = train_subset;
     settings.threads = threads;
 
-    const train::image_dataset training = train::load_fashion_mnist("train", data_directory);
-    const train::image_dataset test = train::load_fashion_mnist("test", data_directory);
-
     const bool show_progress = progress_wanted();
     auto last_shown = std::chrono::steady_clock::time_point{};
-    const auto started = std::chrono::steady_clock::now();
-    const train::model trained =
-        train::train_model(spec, training, settings, [&](const train::training_progress& step) {
-          if (!show_progress) return;
-          const bool epoch_done = step.items_done == step.items_per_epoch;
-          const auto now = std::chrono::steady_clock::now();
-          if (!epoch_done && now - last_shown < std::chrono::milliseconds(200)) return;
-          last_shown = now;
-          std::fprintf(stderr, "\rtrain: epoch %zu/%zu  %3zu%%  loss %.4f  %.0f images/s\033[K%s",
-                       step.epoch, step.epochs, step.items_done * 100 / step.items_per_epoch,
-                       step.mean_loss, step.items_per_second, epoch_done ? "\n" : "");
-        });
-    const std::chrono::duration<double> training_time = std::chrono::steady_clock::now() - started;
+    const char* unit = csv ? "rows" : "images";
+    const auto show = [&](const train::training_progress& step) {
+      if (!show_progress) return;
+      const bool epoch_done = step.items_done == step.items_per_epoch;
+      const auto now = std::chrono::steady_clock::now();
+      if (!epoch_done && now - last_shown < std::chrono::milliseconds(200)) return;
+      last_shown = now;
+      std::fprintf(stderr, "\rtrain: epoch %zu/%zu  %3zu%%  loss %.4f  %.0f %s/s\033[K%s",
+                   step.epoch, step.epochs, step.items_done * 100 / step.items_per_epoch,
+                   step.mean_loss, step.items_per_second, unit, epoch_done ? "\n" : "");
+    };
 
-    const train::class_scores scores = train::predict(trained, test, threads);
-    const double test_accuracy = train::accuracy(scores, spec, test);
-    if (!out_model.empty()) trained.save(out_model);
-    if (!predictions.empty()) train::write_class_scores(predictions, scores, "test-");
+    train::model_spec spec;
+    std::optional<train::model> trained;
+    train::class_scores scores;
+    double test_accuracy = 0;
+    std::size_t test_size = 0;
+    std::chrono::duration<double> training_time{};
+    if (csv) {
+      const train::feature_table training = train::read_feature_table(train_table);
+      const train::feature_table test = train::read_feature_table(test_table);
+      spec = train::feature_table_spec(kind, std::move(hidden_sizes), training, target);
+      // The test table is checked (columns and labels) before the time spent training.
+      train::check_feature_table(spec, test);
+      const auto started = std::chrono::steady_clock::now();
+      trained = train::train_model(spec, training, settings, show);
+      training_time = std::chrono::steady_clock::now() - started;
+      scores = train::predict(*trained, test, threads);
+      test_accuracy = train::accuracy(scores, spec, test);
+      test_size = test.size();
+      if (!predictions.empty()) train::write_class_scores(predictions, scores, test.ids);
+    } else {
+      spec = train::fashion_mnist_spec(kind, std::move(hidden_sizes), target);
+      const train::image_dataset training = train::load_fashion_mnist("train", data_directory);
+      const train::image_dataset test = train::load_fashion_mnist("test", data_directory);
+      const auto started = std::chrono::steady_clock::now();
+      trained = train::train_model(spec, training, settings, show);
+      training_time = std::chrono::steady_clock::now() - started;
+      scores = train::predict(*trained, test, threads);
+      test_accuracy = train::accuracy(scores, spec, test);
+      test_size = test.size();
+      if (!predictions.empty()) train::write_class_scores(predictions, scores, "test-");
+    }
+    if (!out_model.empty()) trained->save(out_model);
 
     if (json) {
       nlohmann::ordered_json root;
       root["data"] = data;
+      if (csv) {
+        root["train_table"] = train_table;
+        root["test_table"] = test_table;
+        root["features"] = spec.feature_names.size();
+      }
       root["model"] = model;
       if (kind == train::model_kind::mlp) root["hidden_sizes"] = spec.hidden_sizes;
       root["target_class"] = spec.target_class
@@ -91,7 +130,7 @@ struct train_command {
       root["seed"] = seed;
       root["train_subset"] = train_subset;
       root["training_seconds"] = training_time.count();
-      root["test_items"] = test.size();
+      root["test_items"] = test_size;
       root["test_accuracy"] = test_accuracy;
       std::cout << root.dump(2) << '\n';
       return;
@@ -105,7 +144,7 @@ struct train_command {
     fmt::print("trained in {:.1f} s\n", training_time.count());
     if (!out_model.empty()) fmt::print("model saved to {}\n", out_model);
     if (!predictions.empty()) fmt::print("test scores written to {}\n", predictions);
-    fmt::print("test accuracy: {:.4f} ({} images)\n", test_accuracy, grouped(test.size()));
+    fmt::print("test accuracy: {:.4f} ({} {})\n", test_accuracy, grouped(test_size), unit);
   }
 };
 
@@ -114,14 +153,25 @@ struct train_command {
 void add_train_command(CLI::App& app) {
   auto command = std::make_shared<train_command>();
   CLI::App* sub = app.add_subcommand(
-      "train", "Train a classifier on Fashion-MNIST (LibTorch) and print its test accuracy");
-  sub->add_option("--data", command->data, "Dataset")
+      "train",
+      "Train a classifier (LibTorch) on Fashion-MNIST or on CSV feature tables and print its "
+      "test accuracy");
+  sub->add_option("--data", command->data,
+                  "Dataset: fashion-mnist, or csv (needs --train-table and --test-table)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"fashion-mnist"}));
+      ->check(CLI::IsMember({"fashion-mnist", "csv"}));
   sub->add_option("--data-dir", command->data_directory,
                   "Directory holding the IDX files (Debian package dataset-fashion-mnist)")
       ->capture_default_str();
-  sub->add_option("--model", command->model, "Architecture: linear, mlp or cnn")
+  sub->add_option("--train-table", command->train_table,
+                  "With --data csv: training table, CSV id,label,<feature>... (the classes are "
+                  "its distinct labels, sorted; features are standardised with its mean and "
+                  "standard deviation)");
+  sub->add_option("--test-table", command->test_table,
+                  "With --data csv: test table with the same columns; every label must occur in "
+                  "the training table");
+  sub->add_option("--model", command->model,
+                  "Architecture: linear, mlp or cnn (cnn only on Fashion-MNIST)")
       ->required()
       ->check(CLI::IsMember({"linear", "mlp", "cnn"}));
   sub->add_option("--hidden", command->hidden, "Hidden layer widths of an mlp, comma-separated")
@@ -135,8 +185,9 @@ void add_train_command(CLI::App& app) {
         }
       });
   sub->add_option("--target-class", command->target_class,
-                  "One-vs-rest for this class (e.g. shirt) instead of all ten classes");
-  sub->add_option("--epochs", command->epochs, "Passes over the training images")
+                  "One-vs-rest for this class (e.g. shirt, or a label of the training table) "
+                  "instead of all classes");
+  sub->add_option("--epochs", command->epochs, "Passes over the training items")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
   sub->add_option("--batch-size", command->batch_size, "Mini-batch size")
@@ -152,14 +203,16 @@ void add_train_command(CLI::App& app) {
                   "Seed of the weights, the training subset and the shuffles")
       ->capture_default_str();
   sub->add_option("--train-subset", command->train_subset,
-                  "Share of the training images to use (a seeded random sample)")
+                  "Share of the training items to use (a seeded random sample)")
       ->capture_default_str()
       ->check(CLI::Range(1e-9, 1.0));
   sub->add_option("--threads", command->threads, "Torch threads (0 = all cores)")
       ->capture_default_str();
   sub->add_option("--out-model", command->out_model, "Save the trained model to this file");
-  sub->add_option("--predictions", command->predictions,
-                  "Write test-set scores as id,prediction,score_<class>... CSV");
+  sub->add_option(
+      "--predictions", command->predictions,
+      "Write test-set scores as id,prediction,score_<class>... CSV (ids test-<index>, or "
+      "the test table's ids)");
   sub->add_flag("--json", command->json, "Machine-readable output on stdout");
   sub->callback([command] { command->run(); });
 }

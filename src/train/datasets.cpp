@@ -223,6 +223,7 @@ std::optional<std::size_t> fashion_mnist_class(std::string_view name) {
 
 feature_table parse_feature_table(std::string_view text, const std::string& source) {
   feature_table table;
+  table.source = source;
   bool header_seen = false;
   std::size_t field_count = 0;
   std::size_t id_column = 0;
@@ -283,6 +284,7 @@ feature_table parse_feature_table(std::string_view text, const std::string& sour
     }
     table.ids.emplace_back(id);
     table.labels.emplace_back(record.fields[label_column]);
+    table.lines.push_back(record.line);
   });
   if (!header_seen) throw input_error(source, 1, 1, "the file is empty");
   return table;

@@ -1,10 +1,12 @@
 // Model architectures, specs and the model file (one torch archive holding weights and spec).
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <xxhash.h>
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -53,7 +55,7 @@ std::vector<std::string> model_spec::output_classes() const {
   return {"not-" + target, target};
 }
 
-std::uint32_t model_spec::output_class_of(std::uint8_t label) const {
+std::uint32_t model_spec::output_class_of(std::uint32_t label) const {
   if (!target_class) return label;
   return label == *target_class ? 1u : 0u;
 }
@@ -99,21 +101,76 @@ model_spec fashion_mnist_spec(model_kind kind, std::vector<std::size_t> hidden_s
   return spec;
 }
 
+model_spec feature_table_spec(model_kind kind, std::vector<std::size_t> hidden_sizes,
+                              const feature_table& training,
+                              std::optional<std::string_view> target_name) {
+  if (kind == model_kind::cnn)
+    throw input_error("a cnn needs images; use linear or mlp for a feature table");
+  const std::size_t width = training.feature_names.size();
+  if (width == 0) throw input_error(training.source, 1, 1, "the table has no feature columns");
+  if (training.size() == 0) throw input_error(training.source, 0, 0, "the table has no rows");
+  FRUGAL_ASSERT(training.features.size() == training.size() * width);
+  model_spec spec;
+  spec.kind = kind;
+  spec.hidden_sizes = std::move(hidden_sizes);
+  spec.image_rows = 0;
+  spec.image_columns = 0;
+  spec.dataset_classes = training.labels;
+  std::sort(spec.dataset_classes.begin(), spec.dataset_classes.end());
+  spec.dataset_classes.erase(std::unique(spec.dataset_classes.begin(), spec.dataset_classes.end()),
+                             spec.dataset_classes.end());
+  if (spec.dataset_classes.size() < 2)
+    throw input_error(training.source, 0, 0,
+                      fmt::format("the labels have {} distinct value(s); a classifier needs 2",
+                                  spec.dataset_classes.size()));
+  if (target_name) {
+    const auto found =
+        std::find(spec.dataset_classes.begin(), spec.dataset_classes.end(), *target_name);
+    if (found == spec.dataset_classes.end())
+      throw input_error(fmt::format("unknown class \"{}\"; the classes of {} are: {}", *target_name,
+                                    training.source, fmt::join(spec.dataset_classes, ", ")));
+    spec.target_class = static_cast<std::size_t>(found - spec.dataset_classes.begin());
+  }
+  spec.feature_names = training.feature_names;
+  // Two passes in double: the mean, then the population standard deviation about it.
+  std::vector<double> sums(width, 0.0);
+  for (std::size_t i = 0; i < training.size(); ++i)
+    for (std::size_t f = 0; f < width; ++f) sums[f] += training.features[i * width + f];
+  std::vector<double> squares(width, 0.0);
+  const auto count = static_cast<double>(training.size());
+  for (std::size_t i = 0; i < training.size(); ++i)
+    for (std::size_t f = 0; f < width; ++f) {
+      const double difference = training.features[i * width + f] - sums[f] / count;
+      squares[f] += difference * difference;
+    }
+  for (std::size_t f = 0; f < width; ++f) {
+    const double deviation = std::sqrt(squares[f] / count);
+    const auto scale = static_cast<float>(deviation);
+    spec.feature_means.push_back(static_cast<float>(sums[f] / count));
+    // A constant feature (or one whose spread underflows float) is only centred.
+    spec.feature_scales.push_back(scale > 0 && std::isfinite(scale) ? scale : 1.0f);
+  }
+  return spec;
+}
+
 namespace detail {
 
 torch::nn::Sequential build_network(const model_spec& spec) {
   const auto rows = static_cast<std::int64_t>(spec.image_rows);
   const auto columns = static_cast<std::int64_t>(spec.image_columns);
   const auto outputs = static_cast<std::int64_t>(spec.output_classes().size());
+  const std::int64_t input_width =
+      spec.uses_features() ? static_cast<std::int64_t>(spec.feature_names.size()) : rows * columns;
+  FRUGAL_ASSERT(!(spec.uses_features() && spec.kind == model_kind::cnn));
   torch::nn::Sequential network;
   switch (spec.kind) {
     case model_kind::linear:
       network->push_back(torch::nn::Flatten());
-      network->push_back(torch::nn::Linear(rows * columns, outputs));
+      network->push_back(torch::nn::Linear(input_width, outputs));
       break;
     case model_kind::mlp: {
       network->push_back(torch::nn::Flatten());
-      std::int64_t inputs = rows * columns;
+      std::int64_t inputs = input_width;
       for (std::size_t width : spec.hidden_sizes) {
         network->push_back(torch::nn::Linear(inputs, static_cast<std::int64_t>(width)));
         network->push_back(torch::nn::ReLU());
@@ -139,6 +196,7 @@ torch::nn::Sequential build_network(const model_spec& spec) {
 }
 
 void check_dataset(const model_spec& spec, const image_dataset& data) {
+  if (spec.uses_features()) throw input_error("this model reads feature tables, not images");
   if (data.rows != spec.image_rows || data.columns != spec.image_columns) {
     throw input_error(fmt::format("images are {}x{} but the model expects {}x{}", data.rows,
                                   data.columns, spec.image_rows, spec.image_columns));
@@ -167,6 +225,48 @@ torch::Tensor to_input(const image_dataset& data) {
   return bytes.to(torch::kFloat32).div_(255.0).sub_(mean).div_(standard_deviation);
 }
 
+void check_features(const model_spec& spec, const feature_table& data) {
+  if (!spec.uses_features())
+    throw input_error(data.source, 0, 0, "this model reads images, not feature tables");
+  if (data.feature_names != spec.feature_names)
+    throw input_error(
+        data.source, 1, 1,
+        fmt::format("the feature columns are {} but the model expects {}",
+                    fmt::join(data.feature_names, ","), fmt::join(spec.feature_names, ",")));
+  FRUGAL_ASSERT(data.features.size() == data.size() * spec.feature_names.size());
+}
+
+std::vector<std::uint32_t> table_labels(const model_spec& spec, const feature_table& data) {
+  check_features(spec, data);
+  std::vector<std::uint32_t> labels(data.size());
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto found =
+        std::lower_bound(spec.dataset_classes.begin(), spec.dataset_classes.end(), data.labels[i]);
+    if (found == spec.dataset_classes.end() || *found != data.labels[i])
+      throw input_error(data.source, i < data.lines.size() ? data.lines[i] : 0, 0,
+                        fmt::format("label \"{}\" is not a class of the model (the classes "
+                                    "are: {})",
+                                    data.labels[i], fmt::join(spec.dataset_classes, ", ")));
+    labels[i] = static_cast<std::uint32_t>(found - spec.dataset_classes.begin());
+  }
+  return labels;
+}
+
+torch::Tensor to_input(const model_spec& spec, const feature_table& data) {
+  check_features(spec, data);
+  const auto size = static_cast<std::int64_t>(data.size());
+  const auto width = static_cast<std::int64_t>(spec.feature_names.size());
+  // from_blob does not copy or write; clone() makes the copy we keep and modify.
+  const torch::Tensor values =
+      torch::from_blob(const_cast<float*>(data.features.data()), {size, width}, torch::kFloat32)
+          .clone();
+  const torch::Tensor means =
+      torch::from_blob(const_cast<float*>(spec.feature_means.data()), {1, width}, torch::kFloat32);
+  const torch::Tensor scales =
+      torch::from_blob(const_cast<float*>(spec.feature_scales.data()), {1, width}, torch::kFloat32);
+  return values.sub_(means).div_(scales);
+}
+
 void use_threads(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   torch::set_num_threads(static_cast<int>(threads));
@@ -178,7 +278,9 @@ namespace {
 
 constexpr std::string_view spec_key = "frugal_model_spec";
 constexpr std::string_view hash_key = "frugal_content_xxh3";
-constexpr int file_version = 1;
+// Version 1: image models; version 2 adds the feature-table fields (written only when used, so
+// image model files stay readable by older builds).
+constexpr int file_version = 2;
 
 // torch's archive reader does not notice damaged tensor data (measured: 64 flipped bytes load
 // silently), so the file carries a hash of the description and of every parameter's name and
@@ -197,7 +299,7 @@ std::string content_hash(const std::string& description, torch::nn::Sequential& 
 std::string spec_to_json(const model_spec& spec) {
   nlohmann::ordered_json root;
   root["format"] = "frugal-model";
-  root["version"] = file_version;
+  root["version"] = spec.uses_features() ? 2 : 1;
   root["kind"] = std::string(to_string(spec.kind));
   root["hidden_sizes"] = spec.hidden_sizes;
   root["image_rows"] = spec.image_rows;
@@ -205,6 +307,12 @@ std::string spec_to_json(const model_spec& spec) {
   root["dataset_classes"] = spec.dataset_classes;
   root["target_class"] =
       spec.target_class ? nlohmann::ordered_json(*spec.target_class) : nlohmann::ordered_json();
+  if (spec.uses_features()) {
+    // nlohmann prints doubles with 17 digits, so the floats read back exactly.
+    root["feature_names"] = spec.feature_names;
+    root["feature_means"] = spec.feature_means;
+    root["feature_scales"] = spec.feature_scales;
+  }
   return root.dump();
 }
 
@@ -215,8 +323,9 @@ model_spec spec_from_json(const std::string& text, const std::string& path) {
   try {
     const nlohmann::json root = nlohmann::json::parse(text);
     if (root.at("format") != "frugal-model") throw bad("wrong format name");
-    if (root.at("version") != file_version) {
-      throw bad(fmt::format("version {} (this frugal reads {})", root.at("version").dump(),
+    if (!root.at("version").is_number_integer() || root.at("version") < 1 ||
+        root.at("version") > file_version) {
+      throw bad(fmt::format("version {} (this frugal reads 1 to {})", root.at("version").dump(),
                             file_version));
     }
     model_spec spec;
@@ -229,10 +338,19 @@ model_spec spec_from_json(const std::string& text, const std::string& path) {
     spec.dataset_classes = root.at("dataset_classes").get<std::vector<std::string>>();
     if (!root.at("target_class").is_null())
       spec.target_class = root.at("target_class").get<std::size_t>();
+    if (root.contains("feature_names")) {
+      spec.feature_names = root.at("feature_names").get<std::vector<std::string>>();
+      spec.feature_means = root.at("feature_means").get<std::vector<float>>();
+      spec.feature_scales = root.at("feature_scales").get<std::vector<float>>();
+    }
     const bool sizes_ok = std::all_of(spec.hidden_sizes.begin(), spec.hidden_sizes.end(),
                                       [](std::size_t width) { return width > 0; });
-    if (!sizes_ok || spec.image_rows < 4 || spec.image_columns < 4 ||
-        spec.dataset_classes.size() < 2 ||
+    const bool features_ok = spec.uses_features()
+                                 ? spec.kind != model_kind::cnn &&
+                                       spec.feature_means.size() == spec.feature_names.size() &&
+                                       spec.feature_scales.size() == spec.feature_names.size()
+                                 : spec.image_rows >= 4 && spec.image_columns >= 4;
+    if (!sizes_ok || !features_ok || spec.dataset_classes.size() < 2 ||
         (spec.target_class && *spec.target_class >= spec.dataset_classes.size())) {
       throw bad("inconsistent model description");
     }
@@ -247,8 +365,15 @@ model_spec spec_from_json(const std::string& text, const std::string& path) {
 model::model(const model_spec& spec, std::uint64_t seed) {
   if (spec.kind == model_kind::mlp && spec.hidden_sizes.empty())
     throw input_error("an mlp needs at least one hidden layer");
-  if (spec.image_rows < 4 || spec.image_columns < 4)
+  if (spec.uses_features()) {
+    if (spec.kind == model_kind::cnn)
+      throw input_error("a cnn needs images; use linear or mlp for a feature table");
+    if (spec.feature_means.size() != spec.feature_names.size() ||
+        spec.feature_scales.size() != spec.feature_names.size())
+      throw input_error("a feature model needs one mean and one scale per feature");
+  } else if (spec.image_rows < 4 || spec.image_columns < 4) {
     throw input_error("images must be at least 4x4 pixels");
+  }
   if (spec.dataset_classes.size() < 2) throw input_error("a classifier needs at least 2 classes");
   if (spec.target_class && *spec.target_class >= spec.dataset_classes.size())
     throw input_error("the target class is not one of the classes");

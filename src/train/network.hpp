@@ -26,6 +26,15 @@ void check_dataset(const model_spec& spec, const image_dataset& data);
 /// Images as a float tensor [size, 1, rows, columns], standardised (see trainer.hpp).
 torch::Tensor to_input(const image_dataset& data);
 
+/// Throws input_error unless the table's feature columns are the spec's (a feature model).
+void check_features(const model_spec& spec, const feature_table& data);
+
+/// The dataset class of each row's label; an unknown label is an input_error naming file:line.
+std::vector<std::uint32_t> table_labels(const model_spec& spec, const feature_table& data);
+
+/// Features as a float tensor [size, features], standardised with the spec's means and scales.
+torch::Tensor to_input(const model_spec& spec, const feature_table& data);
+
 /// Sets torch's intra-op threads; 0 = all cores.
 void use_threads(unsigned threads);
 

@@ -59,29 +59,27 @@ std::string csv_field(std::string_view text) {
 
 }  // namespace
 
-model train_model(const model_spec& spec, const image_dataset& data,
-                  const training_settings& settings, const progress_callback& progress) {
-  check_settings(settings);
-  detail::check_dataset(spec, data);
-  if (data.size() == 0) throw input_error("no training images");
+namespace {
+
+// The training loop on prepared inputs (one row per item) and their output classes.
+model train_on(const model_spec& spec, const torch::Tensor& inputs,
+               const std::vector<std::int64_t>& classes, const training_settings& settings,
+               const progress_callback& progress) {
+  const std::size_t size = classes.size();
   detail::use_threads(settings.threads);
 
   model result(spec, settings.seed);
   torch::nn::Sequential& network = result.internals().network;
 
   frugal::detail::random_source subset_random(settings.seed, subset_stream);
-  std::vector<std::uint32_t> chosen(data.size());
+  std::vector<std::uint32_t> chosen(size);
   std::iota(chosen.begin(), chosen.end(), 0u);
   if (settings.train_subset < 1) {
     const auto count = std::max<std::size_t>(
-        1, static_cast<std::size_t>(
-               std::floor(settings.train_subset * static_cast<double>(data.size()))));
+        1, static_cast<std::size_t>(std::floor(settings.train_subset * static_cast<double>(size))));
     chosen = subset_random.sample(chosen, count);
   }
 
-  const torch::Tensor inputs = detail::to_input(data);
-  std::vector<std::int64_t> classes(data.size());
-  for (std::size_t i = 0; i < data.size(); ++i) classes[i] = spec.output_class_of(data.labels[i]);
   const torch::Tensor targets = torch::tensor(classes, torch::kInt64);
 
   const auto optimizer = make_optimizer(network, settings);
@@ -114,23 +112,21 @@ model train_model(const model_spec& spec, const image_dataset& data,
   return result;
 }
 
-class_scores predict(const model& classifier, const image_dataset& data, unsigned threads) {
+// Logits of prepared inputs, in fixed-size batches without gradients.
+class_scores predict_on(const model& classifier, const torch::Tensor& inputs, std::size_t size) {
   const model_spec& spec = classifier.spec();
-  detail::check_dataset(spec, data);
-  detail::use_threads(threads);
   class_scores scores;
   scores.class_names = spec.output_classes();
   const std::size_t width = scores.class_names.size();
-  scores.logits.resize(data.size() * width);
-  scores.predicted.resize(data.size());
-  if (data.size() == 0) return scores;
+  scores.logits.resize(size * width);
+  scores.predicted.resize(size);
+  if (size == 0) return scores;
 
   torch::NoGradGuard no_gradients;
   torch::nn::Sequential& network = classifier.internals().network;
   network->eval();
-  const torch::Tensor inputs = detail::to_input(data);
-  for (std::size_t first = 0; first < data.size(); first += prediction_batch) {
-    const std::size_t count = std::min(prediction_batch, data.size() - first);
+  for (std::size_t first = 0; first < size; first += prediction_batch) {
+    const std::size_t count = std::min(prediction_batch, size - first);
     const torch::Tensor logits = network
                                      ->forward(inputs.narrow(0, static_cast<std::int64_t>(first),
                                                              static_cast<std::int64_t>(count)))
@@ -138,12 +134,52 @@ class_scores predict(const model& classifier, const image_dataset& data, unsigne
     FRUGAL_ASSERT(static_cast<std::size_t>(logits.numel()) == count * width);
     std::copy_n(logits.data_ptr<float>(), count * width, scores.logits.begin() + first * width);
   }
-  for (std::size_t i = 0; i < data.size(); ++i) {
+  for (std::size_t i = 0; i < size; ++i) {
     const auto row = scores.logits.begin() + static_cast<std::ptrdiff_t>(i * width);
     scores.predicted[i] = static_cast<std::uint32_t>(
         std::max_element(row, row + static_cast<std::ptrdiff_t>(width)) - row);
   }
   return scores;
+}
+
+}  // namespace
+
+model train_model(const model_spec& spec, const image_dataset& data,
+                  const training_settings& settings, const progress_callback& progress) {
+  check_settings(settings);
+  detail::check_dataset(spec, data);
+  if (data.size() == 0) throw input_error("no training images");
+  std::vector<std::int64_t> classes(data.size());
+  for (std::size_t i = 0; i < data.size(); ++i) classes[i] = spec.output_class_of(data.labels[i]);
+  return train_on(spec, detail::to_input(data), classes, settings, progress);
+}
+
+void check_feature_table(const model_spec& spec, const feature_table& data) {
+  detail::table_labels(spec, data);
+}
+
+model train_model(const model_spec& spec, const feature_table& data,
+                  const training_settings& settings, const progress_callback& progress) {
+  check_settings(settings);
+  const std::vector<std::uint32_t> labels = detail::table_labels(spec, data);
+  if (data.size() == 0) throw input_error(data.source, 0, 0, "no training rows");
+  std::vector<std::int64_t> classes(data.size());
+  for (std::size_t i = 0; i < data.size(); ++i) classes[i] = spec.output_class_of(labels[i]);
+  return train_on(spec, detail::to_input(spec, data), classes, settings, progress);
+}
+
+class_scores predict(const model& classifier, const image_dataset& data, unsigned threads) {
+  detail::check_dataset(classifier.spec(), data);
+  detail::use_threads(threads);
+  if (data.size() == 0) return predict_on(classifier, torch::Tensor(), 0);
+  return predict_on(classifier, detail::to_input(data), data.size());
+}
+
+class_scores predict(const model& classifier, const feature_table& data, unsigned threads) {
+  detail::check_features(classifier.spec(), data);
+  detail::use_threads(threads);
+  if (data.size() == 0) return predict_on(classifier, torch::Tensor(), 0);
+  return predict_on(classifier, detail::to_input(classifier.spec(), data), data.size());
 }
 
 double accuracy(const class_scores& scores, const model_spec& spec, const image_dataset& data) {
@@ -157,8 +193,28 @@ double accuracy(const class_scores& scores, const model_spec& spec, const image_
   return static_cast<double>(correct) / static_cast<double>(data.size());
 }
 
+double accuracy(const class_scores& scores, const model_spec& spec, const feature_table& data) {
+  if (scores.size() != data.size())
+    throw input_error(fmt::format("{} predictions for {} rows", scores.size(), data.size()));
+  const std::vector<std::uint32_t> labels = detail::table_labels(spec, data);
+  if (data.size() == 0) return std::nan("");
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < data.size(); ++i)
+    correct += scores.predicted[i] == spec.output_class_of(labels[i]) ? 1 : 0;
+  return static_cast<double>(correct) / static_cast<double>(data.size());
+}
+
 void write_class_scores(const std::string& path, const class_scores& scores,
                         std::string_view id_prefix) {
+  std::vector<std::string> ids(scores.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = fmt::format("{}{}", id_prefix, i);
+  write_class_scores(path, scores, ids);
+}
+
+void write_class_scores(const std::string& path, const class_scores& scores,
+                        std::span<const std::string> ids) {
+  if (ids.size() != scores.size())
+    throw input_error(fmt::format("{} ids for {} rows of scores", ids.size(), scores.size()));
   const std::size_t width = scores.class_names.size();
   FRUGAL_ASSERT(scores.logits.size() == scores.size() * width);
   io::write_file_atomically(path, [&](std::ostream& out) {
@@ -166,7 +222,7 @@ void write_class_scores(const std::string& path, const class_scores& scores,
     for (const std::string& name : scores.class_names) line += ",score_" + csv_field(name);
     out << line << '\n';
     for (std::size_t i = 0; i < scores.size(); ++i) {
-      line = fmt::format("{},{}", csv_field(fmt::format("{}{}", id_prefix, i)),
+      line = fmt::format("{},{}", csv_field(ids[i]),
                          csv_field(scores.class_names[scores.predicted[i]]));
       // fmt's default float format is the shortest text that reads back to the same float.
       for (std::size_t c = 0; c < width; ++c)

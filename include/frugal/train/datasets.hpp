@@ -77,7 +77,9 @@ struct feature_table {
   std::vector<std::string> ids;
   std::vector<std::string> labels;
   std::vector<std::string> feature_names;
-  std::vector<float> features;  ///< row-major, size() * feature_names.size()
+  std::vector<float> features;     ///< row-major, size() * feature_names.size()
+  std::vector<std::size_t> lines;  ///< 1-based line of each row, for messages
+  std::string source;              ///< the file (or source name) the table was read from
   std::size_t size() const noexcept { return ids.size(); }
 };
 

@@ -1,12 +1,16 @@
 #pragma once
-/// Image classifiers trained with LibTorch: `linear`, `mlp` and a small `cnn`, multiclass or
-/// one-vs-rest, with seeded, reproducible training, saving/loading, and per-class scores written
-/// in the DESIGN.md §4 update format. This header is free of LibTorch so that code using it does
-/// not pay for torch's headers; the model lives behind a pointer to an implementation.
+/// Classifiers trained with LibTorch: `linear`, `mlp` and a small `cnn` on images, and `linear`
+/// and `mlp` on generic CSV feature tables; multiclass or one-vs-rest, with seeded, reproducible
+/// training, saving/loading, and per-class scores written in the DESIGN.md §4 update format. This
+/// header is free of LibTorch so that code using it does not pay for torch's headers; the model
+/// lives behind a pointer to an implementation.
 ///
 /// Conventions, stated once:
-/// - Inputs are 8-bit grey images (image_dataset); pixels are scaled to [0, 1] and standardised
-///   with Fashion-MNIST's training mean 0.2860 and standard deviation 0.3530.
+/// - Image inputs are 8-bit grey images (image_dataset); pixels are scaled to [0, 1] and
+///   standardised with Fashion-MNIST's training mean 0.2860 and standard deviation 0.3530.
+/// - Feature-table inputs (feature_table) are standardised per feature with the training table's
+///   mean and population standard deviation (1 where it is 0), both kept in the spec and so in
+///   the model file; the classes are the training table's distinct labels, sorted bytewise.
 /// - One-vs-rest is a two-class problem: class 0 is "not-<target>", class 1 is "<target>", two
 ///   logits trained with the same softmax cross-entropy as multiclass. One code path serves both,
 ///   and the update format's `score_<class>` columns stay meaningful.
@@ -47,11 +51,19 @@ struct model_spec {
   std::vector<std::string> dataset_classes;
   /// One-vs-rest when set: the label of the positive class.
   std::optional<std::size_t> target_class;
+  /// Feature-table models only (empty for image models): the feature columns in order, and the
+  /// per-feature mean and scale subtracted from and divided into each value.
+  std::vector<std::string> feature_names;
+  std::vector<float> feature_means;
+  std::vector<float> feature_scales;
+
+  /// Whether the model reads feature tables (true) or images (false).
+  bool uses_features() const noexcept { return !feature_names.empty(); }
 
   /// The model's output classes: dataset_classes, or {"not-<target>", "<target>"}.
   std::vector<std::string> output_classes() const;
   /// The output class of a dataset label (the label itself, or 0/1 for one-vs-rest).
-  std::uint32_t output_class_of(std::uint8_t label) const;
+  std::uint32_t output_class_of(std::uint32_t label) const;
 };
 
 /// Parses "256,128" into hidden sizes; an empty list, a zero or a non-number is an input_error.
@@ -60,6 +72,14 @@ std::vector<std::size_t> parse_hidden_sizes(std::string_view text);
 /// A model for fashion_mnist_classes(), multiclass or one-vs-rest for the class `target_name`.
 /// An unknown class name is an input_error listing the classes.
 model_spec fashion_mnist_spec(model_kind kind, std::vector<std::size_t> hidden_sizes,
+                              std::optional<std::string_view> target_name);
+
+/// A `linear` or `mlp` model for a feature table: classes are the distinct labels of `training`
+/// (sorted), the standardisation is computed from it, and `target_name` (exact match) selects
+/// one-vs-rest. A `cnn`, a table without features or rows, fewer than 2 classes or an unknown
+/// target class is an input_error.
+model_spec feature_table_spec(model_kind kind, std::vector<std::size_t> hidden_sizes,
+                              const feature_table& training,
                               std::optional<std::string_view> target_name);
 
 struct training_settings {
@@ -119,6 +139,15 @@ class model {
 model train_model(const model_spec& spec, const image_dataset& data,
                   const training_settings& settings, const progress_callback& progress = {});
 
+/// Throws input_error unless `data` suits the feature model `spec`: the same feature columns,
+/// and every label one of its dataset classes (an unknown label names file:line).
+void check_feature_table(const model_spec& spec, const feature_table& data);
+
+/// Trains a new feature-table model on `data`: its feature columns must be the spec's, and every
+/// label one of the spec's dataset classes (else an input_error naming file:line).
+model train_model(const model_spec& spec, const feature_table& data,
+                  const training_settings& settings, const progress_callback& progress = {});
+
 /// Per-class scores of a set of images.
 struct class_scores {
   std::vector<std::string> class_names;
@@ -130,12 +159,21 @@ struct class_scores {
 /// Logits of every image, computed in fixed-size batches without gradients.
 class_scores predict(const model& classifier, const image_dataset& data, unsigned threads = 0);
 
+/// Logits of every row of a feature table (labels are not used, so they may be anything).
+class_scores predict(const model& classifier, const feature_table& data, unsigned threads = 0);
+
 /// Share of images whose predicted output class equals the spec's output class of the label.
 double accuracy(const class_scores& scores, const model_spec& spec, const image_dataset& data);
+/// The same for a feature table; a label that is not a dataset class is an input_error naming
+/// file:line.
+double accuracy(const class_scores& scores, const model_spec& spec, const feature_table& data);
 
 /// Writes `id,prediction,score_<class>...` (DESIGN.md §4, model predictions for updates) with
 /// ids "<id_prefix><index>", atomically. Scores are logits printed so they read back exactly.
 void write_class_scores(const std::string& path, const class_scores& scores,
                         std::string_view id_prefix = "test-");
+/// The same with the given ids, one per row (e.g. a feature table's ids).
+void write_class_scores(const std::string& path, const class_scores& scores,
+                        std::span<const std::string> ids);
 
 }  // namespace frugal::train
