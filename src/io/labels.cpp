@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "frugal/error.hpp"
+#include "frugal/io/output_file.hpp"
 #include "io/delimited_reader.hpp"
 #include "io/table_builder.hpp"
 
@@ -18,14 +19,6 @@ struct vote_seen {
   int label;
   std::size_t line;
 };
-
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw input_error(path, 0, 0, "cannot open");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return std::move(buffer).str();
-}
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "frugal/error.hpp"
 
@@ -29,6 +30,14 @@ void write_file_atomically(const std::string& path,
     std::remove(temporary.c_str());
     throw;
   }
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw input_error(path, 0, 0, "cannot open");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return std::move(buffer).str();
 }
 
 }  // namespace frugal::io

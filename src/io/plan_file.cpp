@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "frugal/error.hpp"
+#include "frugal/io/output_file.hpp"
 #include "frugal/sampling/priority.hpp"
 
 namespace frugal::io {
@@ -206,11 +207,7 @@ plan_document parse_plan(std::string_view text, const std::string& source) {
 }
 
 plan_document read_plan(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw input_error(path, 0, 0, "cannot open");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_plan(buffer.str(), path);
+  return parse_plan(read_whole_file(path), path);
 }
 
 }  // namespace frugal::io

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "frugal/error.hpp"
+#include "frugal/io/output_file.hpp"
 #include "io/delimited_reader.hpp"
 
 namespace frugal::train {
@@ -63,14 +64,6 @@ std::string decompress_file(const std::string& path) {
                       fmt::format("truncated or corrupt gzip stream after {} bytes: {}",
                                   bytes.size(), code != Z_OK ? reason : "unexpected end of file"));
   return bytes;
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw input_error(path, 0, 0, "cannot open");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return std::move(buffer).str();
 }
 
 char ascii_lower(char c) {
@@ -291,7 +284,7 @@ feature_table parse_feature_table(std::string_view text, const std::string& sour
 }
 
 feature_table read_feature_table(const std::string& path) {
-  return parse_feature_table(read_text_file(path), path);
+  return parse_feature_table(io::read_whole_file(path), path);
 }
 
 }  // namespace frugal::train

@@ -1,6 +1,6 @@
 #pragma once
-/// Writing outputs so that a failed run leaves nothing half-written: the content goes to a
-/// temporary file beside the target, which is renamed over it only when complete.
+/// Whole-file I/O. Writing outputs so that a failed run leaves nothing half-written: the content
+/// goes to a temporary file beside the target, which is renamed over it only when complete.
 
 #include <functional>
 #include <ostream>
@@ -13,5 +13,9 @@ namespace frugal::io {
 /// Throws frugal::input_error when the file cannot be created.
 void write_file_atomically(const std::string& path,
                            const std::function<void(std::ostream&)>& write);
+
+/// The whole content of a small file (labels, plans, feature tables). Throws
+/// frugal::input_error naming the file when it cannot be opened.
+std::string read_whole_file(const std::string& path);
 
 }  // namespace frugal::io
