@@ -143,8 +143,9 @@ id_index::id_index(const prediction_table& table) : table_(&table) {
       try {
         std::rethrow_exception(lower_error);
       } catch (const input_error& lower_duplicate) {
-        if (upper_duplicate.line() < lower_duplicate.line()) throw;
-        throw upper_duplicate;
+        // A bare `throw;` here would rethrow lower_duplicate, the innermost handled exception.
+        if (upper_duplicate.line() < lower_duplicate.line()) throw upper_duplicate;
+        throw lower_duplicate;
       }
     }
   }
