@@ -1,12 +1,48 @@
 #include "frugal/sampling/population.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cmath>
 #include <mutex>
 
 #include "frugal/error.hpp"
 
 namespace frugal::sampling {
+
+namespace {
+
+// Each member's weight in a weighted rule, by member index; rejects names that are not members
+// and values parse() would not have accepted (the rule may have been built by hand).
+std::vector<double> member_weights(const ensemble_rule& rule, const io::prediction_table& table) {
+  const std::string rule_text = rule.to_string();
+  if (!std::isfinite(rule.weight_threshold) || rule.weight_threshold <= 0.0)
+    throw input_error(
+        fmt::format("--ensemble {}: the threshold must be a finite number > 0", rule_text));
+  std::vector<double> weight(table.member_count(), 0.0);
+  std::vector<char> listed(table.member_count(), 0);
+  for (const member_weight& member : rule.weights) {
+    const auto found = std::find(table.model_names.begin(), table.model_names.end(), member.name);
+    if (found == table.model_names.end())
+      throw input_error(table.source, 1, 1,
+                        fmt::format("--ensemble {}: \"{}\" is not a member; the members are {}",
+                                    rule_text, member.name, fmt::join(table.model_names, ", ")));
+    const auto index = static_cast<std::size_t>(found - table.model_names.begin());
+    if (listed[index] != 0)
+      throw input_error(
+          fmt::format("--ensemble {}: member \"{}\" is listed twice", rule_text, member.name));
+    if (!std::isfinite(member.weight) || member.weight < 0.0)
+      throw input_error(
+          fmt::format("--ensemble {}: the weight of \"{}\" must be a finite number >= 0", rule_text,
+                      member.name));
+    listed[index] = 1;
+    weight[index] = member.weight;
+  }
+  return weight;
+}
+
+}  // namespace
 
 struct population::lazy_rows {
   std::vector<std::once_flag> once;
@@ -28,6 +64,15 @@ population::population(const io::prediction_table& table, ensemble_rule rule)
                                   rule_.threshold, m));
   if (column_rule) {
     parent_ = table.parent_votes;
+  } else if (rule_.rule == ensemble_rule::kind::weighted) {
+    const std::vector<double> weight = member_weights(rule_, table);
+    parent_.resize(table.size());
+    for (std::size_t row = 0; row < table.size(); ++row) {
+      double sum = 0.0;
+      for (std::uint64_t votes = table.votes[row]; votes != 0; votes &= votes - 1)
+        sum += weight[static_cast<std::size_t>(std::countr_zero(votes))];
+      parent_[row] = static_cast<std::uint8_t>(rule_.weighted_vote(sum));
+    }
   } else {
     const std::size_t votes_needed = rule_.votes_needed(m);
     parent_.resize(table.size());

@@ -23,7 +23,8 @@ inline constexpr std::string_view parent_set_name = "ensemble";
 class population {
  public:
   /// The table must outlive the population. Throws frugal::input_error when the rule does not
-  /// fit the members (atleast:K with K > members) or a model is named "ensemble".
+  /// fit the members (atleast:K with K > members, a weighted rule naming a model that is not a
+  /// member) or a model is named "ensemble".
   population(const io::prediction_table& table, ensemble_rule rule);
   ~population();
   population(const population&) = delete;
