@@ -41,6 +41,16 @@ struct estimate_command {
                       "(fingerprint {})",
                       plan.predictions, plan.fingerprint, predictions,
                       io::fingerprint_hex(table.fingerprint)));
+    const estimation::estimate_settings settings = estimating.settings(plan.confidence_level);
+    if (estimation::is_inclusive(settings.estimator) &&
+        *design != sampling::design_kind::coordinated)
+      throw input_error(
+          plan_path, 0, 0,
+          fmt::format("--estimator {} needs a coordinated plan (its inclusion probabilities come "
+                      "from the permanent priorities), and this plan's design is {}; use "
+                      "--estimator sample-proportion or post-stratified, or plan with --design "
+                      "coordinated",
+                      estimating.estimator, plan.design));
     const sampling::population items(table, rule);
     const sampling::sample_plan redrawn = redraw(items, plan, *design);
 
@@ -59,11 +69,10 @@ struct estimate_command {
       }
     }
 
-    const estimation::estimate_settings settings = estimating.settings(plan.confidence_level);
     std::vector<estimation::set_estimate> estimates;
     for (std::size_t s = 0; s < items.set_count(); ++s)
-      estimates.push_back(estimation::estimate_precision(items, s, redrawn.sample.sets[s].rows,
-                                                         labels.by_row, settings));
+      estimates.push_back(
+          estimation::estimate_from_sample(items, s, redrawn.sample, labels.by_row, settings));
     if (json) {
       print_json(items, plan, labels, estimates, queued_labelled, outside,
                  redrawn.sample.queue.size());
@@ -191,6 +200,7 @@ void add_estimate_command(CLI::App& app) {
   sub->add_option("--labels", command->labels_path,
                   "Labels: CSV or TSV with id,label[,annotator]; label 0 or 1 (empty = not yet)")
       ->required();
+  command->estimating.inclusive = true;
   command->estimating.add(*sub);
   sub->add_flag("--json", command->json, "Machine-readable output on stdout");
   sub->callback([command] { command->run(); });
