@@ -67,9 +67,15 @@ void prediction_options::add(CLI::App& command) {
                   "Predictions: CSV, TSV or JSONL with id, one 0/1 column per model, optional "
                   "label/content/image")
       ->required();
+  add_rule_and_models(command);
+}
+
+void prediction_options::add_rule_and_models(CLI::App& command) {
   command
       .add_option("--ensemble", ensemble,
-                  "Parent vote rule: majority (more than half), any, all, atleast:K, column:NAME")
+                  "Parent vote rule: majority (more than half), any, all, atleast:K, "
+                  "column:NAME, or weighted:NAME=W,...,threshold=T (1 when the weights of the "
+                  "members voting 1 sum to T or more; unlisted members weigh 0)")
       ->capture_default_str()
       // A malformed rule is a usage error (exit 2) like any other bad option value.
       ->check([](const std::string& text) -> std::string {
@@ -136,12 +142,20 @@ void estimate_options::add(CLI::App& command) {
       ->capture_default_str()
       ->check(CLI::IsMember(
           {"wilson", "clopper-pearson", "jeffreys", "agresti-coull", "hypergeometric"}));
-  command
-      .add_option(
-          "--estimator", estimator,
-          "Estimator: sample-proportion, or post-stratified (strata = number of member votes)")
+  std::vector<std::string> names{"sample-proportion", "post-stratified"};
+  std::string help =
+      "Estimator: sample-proportion, or post-stratified (strata = number of member votes)";
+  if (inclusive) {
+    names.insert(names.end(), {"inclusive-hajek", "inclusive-post-stratified"});
+    help =
+        "Estimator: sample-proportion, post-stratified (strata = number of member votes), or, "
+        "for a coordinated plan only, inclusive-hajek or inclusive-post-stratified (every "
+        "labelled item of the plan's queue that is a positive of the set, weighted by its "
+        "rank-conditioning inclusion probability; 'labelled' then counts those items)";
+  }
+  command.add_option("--estimator", estimator, help)
       ->capture_default_str()
-      ->check(CLI::IsMember({"sample-proportion", "post-stratified"}));
+      ->check(CLI::IsMember(names));
 }
 
 estimation::estimate_settings estimate_options::settings(double confidence) const {

@@ -22,6 +22,8 @@ struct prediction_options {
   std::string ensemble = "majority";
   std::string models;  // comma-separated
   void add(CLI::App& command);
+  /// --ensemble and --models only, for commands whose predictions are not the positional PRED.
+  void add_rule_and_models(CLI::App& command);
   sampling::ensemble_rule rule() const;
   io::read_options read_options() const;
 };
@@ -38,6 +40,9 @@ struct plan_options {
 struct estimate_options {
   std::string interval = "wilson";
   std::string estimator = "sample-proportion";
+  /// Offer inclusive-hajek and inclusive-post-stratified: only where the whole coordinated
+  /// sample reaches the estimator (`frugal estimate`), not per-set simulations. Set before add().
+  bool inclusive = false;
   void add(CLI::App& command);
   estimation::estimate_settings settings(double confidence) const;
 };
@@ -62,5 +67,7 @@ void add_estimate_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+/// campaign init, next, label, status, report.
+void add_campaign_commands(CLI::App& app);
 
 }  // namespace frugal::cli

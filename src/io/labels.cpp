@@ -22,8 +22,8 @@ struct vote_seen {
 
 }  // namespace
 
-resolved_labels parse_labels(std::string_view text, const std::string& source,
-                             const prediction_table& table, const id_index& index) {
+void for_each_label_line(std::string_view text, const std::string& source,
+                         const std::function<void(const label_line&)>& each) {
   // The header line decides the delimiter; blank lines before it are skipped by the reader, so
   // they must be skipped here too.
   std::string_view head = text;
@@ -45,10 +45,6 @@ resolved_labels parse_labels(std::string_view text, const std::string& source,
   std::ptrdiff_t id_column = -1, label_column = -1, annotator_column = -1;
   std::size_t field_count = 0;
   bool header_seen = false;
-  std::unordered_map<std::size_t, std::vector<vote_seen>> votes;
-  resolved_labels result;
-  result.by_row.assign(table.size(), resolved_labels::unlabelled);
-
   detail::for_each_record(text, source, delimiter, [&](const detail::record_view& record) {
     if (!header_seen) {
       header_seen = true;
@@ -70,37 +66,56 @@ resolved_labels parse_labels(std::string_view text, const std::string& source,
           fmt::format("row has {} fields, the header has {}", record.fields.size(), field_count));
     const auto id_at = static_cast<std::size_t>(id_column);
     const auto label_at = static_cast<std::size_t>(label_column);
-    const std::string_view id = record.fields[id_at];
-    const std::ptrdiff_t row = index.find(id);
-    if (row < 0)
-      throw input_error(source, record.line, record.columns[id_at],
-                        fmt::format("id \"{}\" is not in the predictions {}", id, table.source));
+    label_line line;
+    line.id = record.fields[id_at];
+    line.line = record.line;
+    line.id_column = record.columns[id_at];
+    line.label_column = record.columns[label_at];
+    if (annotator_column >= 0)
+      line.annotator = record.fields[static_cast<std::size_t>(annotator_column)];
     // An empty label is "not labelled yet": a filled-in queue file can be passed back as it is.
-    if (record.fields[label_at].empty()) return;
-    const int label = detail::parse_vote(record.fields[label_at]);
-    if (label < 0)
+    if (!record.fields[label_at].empty()) {
+      const int parsed = detail::parse_vote(record.fields[label_at]);
+      line.label = parsed < 0 ? label_line::not_a_label : parsed;
+    }
+    each(line);
+    // After `each`, so that an unknown id on the same line is reported first.
+    if (line.label == label_line::not_a_label)
       throw input_error(
           source, record.line, record.columns[label_at],
           fmt::format("label \"{}\" is not 0, 1, true or false", record.fields[label_at]));
-    const std::string annotator =
-        annotator_column < 0
-            ? std::string()
-            : std::string(record.fields[static_cast<std::size_t>(annotator_column)]);
+  });
+  if (!header_seen) throw input_error(source, 1, 1, "the file is empty");
+}
+
+resolved_labels parse_labels(std::string_view text, const std::string& source,
+                             const prediction_table& table, const id_index& index) {
+  std::unordered_map<std::size_t, std::vector<vote_seen>> votes;
+  resolved_labels result;
+  result.by_row.assign(table.size(), resolved_labels::unlabelled);
+  for_each_label_line(text, source, [&](const label_line& line) {
+    const std::ptrdiff_t row = index.find(line.id);
+    if (row < 0)
+      throw input_error(
+          source, line.line, line.id_column,
+          fmt::format("id \"{}\" is not in the predictions {}", line.id, table.source));
+    if (line.label != 0 && line.label != 1) return;
+    const int label = line.label;
+    const std::string annotator(line.annotator);
     auto& seen = votes[static_cast<std::size_t>(row)];
     ++result.records;
     for (const vote_seen& earlier : seen) {
       if (earlier.annotator != annotator) continue;
       if (earlier.label != label)
-        throw input_error(source, record.line, record.columns[label_at],
-                          fmt::format("id \"{}\" labelled {} here and {} on line {} by {}", id,
+        throw input_error(source, line.line, line.label_column,
+                          fmt::format("id \"{}\" labelled {} here and {} on line {} by {}", line.id,
                                       label, earlier.label, earlier.line,
                                       annotator.empty() ? "the same (unnamed) annotator"
                                                         : "annotator \"" + annotator + "\""));
       return;  // the same label again: re-imports are idempotent
     }
-    seen.push_back({annotator, label, record.line});
+    seen.push_back({annotator, label, line.line});
   });
-  if (!header_seen) throw input_error(source, 1, 1, "the file is empty");
 
   for (const auto& [row, seen] : votes) {
     std::size_t ones = 0;

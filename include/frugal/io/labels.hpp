@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,25 @@
 #include "frugal/io/predictions.hpp"
 
 namespace frugal::io {
+
+/// One line of a labels file, checked for form only (header, field count, a 0/1 or blank label).
+struct label_line {
+  std::string_view id;
+  static constexpr int blank = -1;        ///< not labelled yet
+  static constexpr int not_a_label = -2;  ///< thrown for by for_each_label_line after `each`
+  int label = blank;                      ///< 0, 1, blank or not_a_label
+  std::string_view annotator;             ///< "" without an annotator column
+  std::size_t line = 0;
+  std::size_t id_column = 0;
+  std::size_t label_column = 0;
+};
+
+/// Calls `each` for every data line of a labels file in order (the views live only during the
+/// call). Throws frugal::input_error for a header without `id` and `label`, a wrong field count,
+/// a label that is not 0/1/true/false/blank (after `each` has seen the line, so that the caller's
+/// check of the id comes first), or an empty file; `each` may throw too.
+void for_each_label_line(std::string_view text, const std::string& source,
+                         const std::function<void(const label_line&)>& each);
 
 /// Per-row resolved labels of one prediction table.
 struct resolved_labels {

@@ -1,0 +1,608 @@
+// frugal campaign init | next | label | status | report: an annotation campaign in a SQLite file,
+// labelled in priority order until every set's precision is known to the margin.
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+
+#include "common_options.hpp"
+#include "frugal/campaign/campaign.hpp"
+#include "frugal/campaign/store.hpp"
+#include "frugal/error.hpp"
+#include "frugal/io/labels.hpp"
+#include "frugal/io/output_file.hpp"
+#include "frugal/report/campaign_report.hpp"
+#include "frugal/sampling/population.hpp"
+
+namespace frugal::cli {
+namespace {
+
+const std::set<std::string> known_metrics = {"precision", "recall", "f1"};
+
+std::string csv_quoted(std::string_view text) {
+  std::string result = "\"";
+  for (const char c : text) {
+    if (c == '"') result += '"';
+    result += c;
+  }
+  return result + '"';
+}
+
+std::string percent(double share) {
+  return fmt::format("{:.1f}%", 100.0 * share);
+}
+
+nlohmann::ordered_json interval_json(const estimation::proportion_interval& interval) {
+  return nlohmann::ordered_json::array({interval.lower, interval.upper});
+}
+
+nlohmann::ordered_json set_json(const campaign::set_progress& set) {
+  nlohmann::ordered_json json;
+  json["status"] = set.status;
+  json["positives"] = set.positives;
+  json["labelled"] = set.labelled;
+  json["true_positives"] = set.true_positives;
+  json["finished"] = set.finished();
+  json["finished_after"] =
+      set.finished_after ? nlohmann::ordered_json(*set.finished_after) : nlohmann::ordered_json();
+  json["precision"] = set.precision;
+  json["interval"] = interval_json(set.interval);
+  json["half_width"] = set.interval.half_width();
+  json["fixed_sample_size"] = set.fixed_sample_size;
+  return json;
+}
+
+nlohmann::ordered_json ratio_json(const campaign::ratio_estimate& estimate) {
+  nlohmann::ordered_json json;
+  json["status"] = estimate.status;
+  if (estimate.defined) {
+    json["estimate"] = estimate.value;
+    json["interval"] = interval_json(estimate.interval);
+    json["effective_sample_size"] = estimate.effective_sample_size;
+  }
+  return json;
+}
+
+// Labels that finished sets between two states, as events for the log.
+std::vector<std::pair<std::string, std::string>> finishing_events(
+    const campaign::campaign_state& before, const campaign::campaign_state& after) {
+  std::vector<std::pair<std::string, std::string>> events;
+  for (std::size_t s = 0; s < after.sets.size(); ++s) {
+    const auto& set = after.sets[s];
+    if (set.finished() && !before.sets[s].finished() && set.positives > 0)
+      events.emplace_back("set finished", nlohmann::json{{"set", set.name},
+                                                         {"after_labels", *set.finished_after},
+                                                         {"precision", set.precision},
+                                                         {"lower", set.interval.lower},
+                                                         {"upper", set.interval.upper}}
+                                              .dump());
+  }
+  if (after.finished && !before.finished)
+    events.emplace_back("campaign finished",
+                        nlohmann::json{{"distinct_labelled", after.distinct_labelled}}.dump());
+  return events;
+}
+
+// What the labels would make of the campaign, without storing them: the state after an import.
+campaign::campaign_state state_with(const campaign::store& campaign,
+                                    std::vector<campaign::label_record> labels,
+                                    const std::vector<campaign::store::pending_label>& pending) {
+  for (const auto& record : pending)
+    labels.push_back(
+        {std::string(campaign.items().ids[record.row]), record.annotator, record.label, "", 0});
+  // The same (id, annotator) twice counts once: drop repeats before resolving.
+  std::sort(labels.begin(), labels.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.id, a.annotator) < std::tie(b.id, b.annotator);
+  });
+  labels.erase(std::unique(labels.begin(), labels.end(),
+                           [](const auto& a, const auto& b) {
+                             return a.id == b.id && a.annotator == b.annotator;
+                           }),
+               labels.end());
+  return campaign::evaluate(campaign, campaign::resolve_labels(campaign, labels));
+}
+
+void print_finished_sets(const campaign::campaign_state& before,
+                         const campaign::campaign_state& after) {
+  for (std::size_t s = 0; s < after.sets.size(); ++s) {
+    const auto& set = after.sets[s];
+    if (set.finished() && !before.sets[s].finished() && set.positives > 0)
+      fmt::print("  {} finished after {} labels: precision {:.4f} [{:.4f}, {:.4f}]\n", set.name,
+                 *set.finished_after, set.precision, set.interval.lower, set.interval.upper);
+  }
+  if (after.finished && !before.finished) fmt::print("  the campaign is finished\n");
+}
+
+struct init_command {
+  prediction_options predictions;
+  plan_options planning;
+  std::string database;
+  std::string metrics = "precision";
+
+  void run() const {
+    std::vector<std::string> metric_list = split_list(metrics);
+    for (const std::string& metric : metric_list)
+      if (!known_metrics.count(metric))
+        throw CLI::ValidationError("--metrics", fmt::format("unknown metric \"{}\" (precision, "
+                                                            "recall, f1)",
+                                                            metric));
+    if (std::find(metric_list.begin(), metric_list.end(), "precision") == metric_list.end())
+      metric_list.insert(metric_list.begin(), "precision");
+    io::read_options reading = predictions.read_options();
+    reading.keep_content = true;
+    const io::prediction_table table = io::read_predictions(predictions.path, reading);
+    const sampling::population items(table, predictions.rule());  // checks the rule fits
+    campaign::campaign_settings settings;
+    settings.predictions = predictions.path;
+    settings.fingerprint = io::fingerprint_hex(table.fingerprint);
+    settings.seed = planning.seed;
+    settings.margin_of_error = planning.margin;
+    settings.confidence_level = planning.confidence;
+    settings.ensemble = items.rule().to_string();
+    settings.metrics = metric_list;
+    settings.created_at = campaign::utc_now();
+    const campaign::store created = campaign::store::create(database, table, settings);
+    const campaign::campaign_state state =
+        campaign::evaluate(created, campaign::resolve_labels(created, {}));
+    fmt::print("frugal campaign: {} created from {} ({} items, {} members, ensemble = {})\n",
+               database, predictions.path, grouped(items.items()), items.members(),
+               settings.ensemble);
+    fmt::print("  target ±{} at {}% confidence for {} sets; metrics {}\n", settings.margin_of_error,
+               settings.confidence_level * 100, items.set_count(), fmt::join(metric_list, ","));
+    fmt::print(
+        "  a fixed-n coordinated plan would label {} items; labelling starts with `frugal "
+        "next {}`\n",
+        grouped(state.fixed_n_coordinated), database);
+  }
+};
+
+struct next_command {
+  std::string database;
+  std::size_t batch = 20;
+  bool json = false;
+
+  void run() const {
+    const campaign::store campaign = campaign::store::open(database);
+    const auto labels = campaign::resolve_labels(campaign, campaign.labels());
+    const campaign::campaign_state state = campaign::evaluate(campaign, labels);
+    const std::vector<std::size_t> rows = campaign::next_rows(state, labels, batch);
+    const io::prediction_table& table = campaign.items();
+    const sampling::population items(table,
+                                     sampling::ensemble_rule::parse(campaign.settings().ensemble));
+    auto needed_by = [&](std::size_t row) {
+      std::vector<std::string> names;
+      const std::uint64_t membership = items.membership(row);
+      for (std::size_t s = 0; s < items.set_count(); ++s)
+        if ((membership >> s & 1) && !state.sets[s].finished()) names.push_back(items.set_name(s));
+      if (names.empty() && !state.strata.empty())
+        names.push_back(fmt::format("votes={}", items.vote_count(row)));
+      return names;
+    };
+    const bool content = table.content.size() == table.size() && table.size() > 0;
+    if (json) {
+      nlohmann::ordered_json root;
+      root["finished"] = state.finished;
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const std::size_t row : rows) {
+        nlohmann::ordered_json item;
+        item["id"] = table.ids[row];
+        item["sets"] = needed_by(row);
+        if (labels.by_row[row] == campaign::resolved_labels::tied) item["tied"] = true;
+        if (content) item["content"] = table.content[row];
+        list.push_back(std::move(item));
+      }
+      root["items"] = std::move(list);
+      std::cout << root.dump(2) << '\n';
+      return;
+    }
+    if (rows.empty()) {
+      std::cerr << (state.finished ? "frugal next: the campaign is finished; see frugal status\n"
+                                   : "frugal next: nothing to label\n");
+      return;
+    }
+    // A labels file with the label column empty: fill it in and pass it to `frugal label`.
+    std::cout << "id,label,sets" << (content ? ",content" : "") << '\n';
+    for (const std::size_t row : rows) {
+      std::cout << csv_quoted(table.ids[row]) << ",,"
+                << csv_quoted(fmt::format("{}", fmt::join(needed_by(row), " ")));
+      if (content) std::cout << ',' << csv_quoted(table.content[row]);
+      std::cout << '\n';
+    }
+  }
+};
+
+struct label_command {
+  std::string database;
+  std::string labels_path;
+  std::string from_column;
+  std::string annotator = "gold";
+  std::size_t batch = 20;
+  std::size_t max_labels = 0;
+  bool json = false;
+
+  void run() const {
+    campaign::store campaign = campaign::store::open(database);
+    if (!from_column.empty())
+      simulate(campaign);
+    else
+      import_file(campaign);
+  }
+
+  void import_file(campaign::store& campaign) const {
+    const io::prediction_table& table = campaign.items();
+    const io::id_index index(table);
+    const std::string text = io::read_whole_file(labels_path);
+    std::vector<campaign::store::pending_label> pending;
+    io::for_each_label_line(text, labels_path, [&](const io::label_line& line) {
+      const std::ptrdiff_t row = index.find(line.id);
+      if (row < 0)
+        throw input_error(labels_path, line.line, line.id_column,
+                          fmt::format("id \"{}\" is not an item of the campaign {} (made from {})",
+                                      line.id, database, campaign.settings().predictions));
+      if (line.label != 0 && line.label != 1) return;
+      pending.push_back({static_cast<std::size_t>(row), std::string(line.annotator), line.label,
+                         line.line, line.label_column});
+    });
+    const std::vector<campaign::label_record> stored = campaign.labels();
+    const campaign::campaign_state before =
+        campaign::evaluate(campaign, campaign::resolve_labels(campaign, stored));
+    const campaign::campaign_state after = state_with(campaign, stored, pending);
+    const campaign::import_summary summary = campaign.import_labels(
+        labels_path, pending, before.needed, finishing_events(before, after));
+    report(summary, before, after);
+  }
+
+  void simulate(campaign::store& campaign) const {
+    if (from_column != "label")
+      throw CLI::ValidationError(
+          "--from-column",
+          fmt::format("\"{}\": only the predictions' label column is kept in a campaign",
+                      from_column));
+    const io::prediction_table& table = campaign.items();
+    if (!table.has_labels)
+      throw input_error(database, 0, 0,
+                        fmt::format("no gold labels: {} had no \"label\" column when the "
+                                    "campaign was created",
+                                    campaign.settings().predictions));
+    std::vector<campaign::label_record> stored = campaign.labels();
+    const campaign::campaign_state first =
+        campaign::evaluate(campaign, campaign::resolve_labels(campaign, stored));
+    campaign::campaign_state before = first;
+    campaign::import_summary total;
+    std::size_t rounds = 0;
+    while (max_labels == 0 || total.added < max_labels) {
+      const auto labels = campaign::resolve_labels(campaign, stored);
+      std::size_t room = batch;
+      if (max_labels != 0) room = std::min(room, max_labels - total.added);
+      const std::vector<std::size_t> rows = campaign::next_rows(before, labels, room);
+      if (rows.empty()) break;
+      std::vector<campaign::store::pending_label> pending;
+      for (const std::size_t row : rows) {
+        if (table.labels[row] < 0)
+          throw input_error(
+              campaign.settings().predictions, table.lines[row], 1,
+              fmt::format("item \"{}\" has no gold label to simulate with", table.ids[row]));
+        pending.push_back({row, annotator, table.labels[row], 0, 0});
+      }
+      const campaign::campaign_state after = state_with(campaign, stored, pending);
+      const campaign::import_summary summary = campaign.import_labels(
+          "column:" + from_column, pending, before.needed, finishing_events(before, after));
+      total.records += summary.records;
+      total.added += summary.added;
+      total.repeated += summary.repeated;
+      total.unrequested += summary.unrequested;
+      total.import_number = summary.import_number;
+      stored = campaign.labels();
+      before = after;
+      ++rounds;
+    }
+    if (json) {
+      std::cout << nlohmann::ordered_json{{"rounds", rounds},
+                                          {"added", total.added},
+                                          {"finished", before.finished}}
+                       .dump(2)
+                << '\n';
+      return;
+    }
+    fmt::print("frugal label: {} rounds of up to {} labels from the \"{}\" column: {} labels\n",
+               rounds, batch, from_column, grouped(total.added));
+    print_finished_sets(first, before);
+  }
+
+  void report(const campaign::import_summary& summary, const campaign::campaign_state& before,
+              const campaign::campaign_state& after) const {
+    if (json) {
+      std::cout << nlohmann::ordered_json{{"import", summary.import_number},
+                                          {"records", summary.records},
+                                          {"added", summary.added},
+                                          {"repeated", summary.repeated},
+                                          {"unrequested", summary.unrequested},
+                                          {"finished", after.finished}}
+                       .dump(2)
+                << '\n';
+      return;
+    }
+    fmt::print("frugal label: import {} from {}: {} labels, {} new, {} already stored",
+               summary.import_number, labels_path, grouped(summary.records), grouped(summary.added),
+               grouped(summary.repeated));
+    if (summary.unrequested > 0)
+      fmt::print(
+          ", {} for items the campaign did not ask for (kept, not needed by any unfinished set)",
+          grouped(summary.unrequested));
+    fmt::print("\n");
+    print_finished_sets(before, after);
+  }
+};
+
+struct status_command {
+  std::string database;
+  std::string rule;
+  bool json = false;
+
+  void run() const {
+    const campaign::store campaign = campaign::store::open(database);
+    const auto labels = campaign::resolve_labels(campaign, campaign.labels());
+    const campaign::campaign_state state = campaign::evaluate(campaign, labels);
+    std::optional<campaign::rule_estimate> what_if;
+    if (!rule.empty()) {
+      const sampling::ensemble_rule parsed = sampling::ensemble_rule::parse(rule);
+      what_if = campaign::evaluate_rule(campaign, labels, parsed);
+    }
+    if (json)
+      print_json(campaign, state, what_if);
+    else
+      print(campaign, state, what_if);
+  }
+
+  void print_json(const campaign::store& campaign, const campaign::campaign_state& state,
+                  const std::optional<campaign::rule_estimate>& what_if) const {
+    const auto& settings = campaign.settings();
+    nlohmann::ordered_json root;
+    root["campaign"] = database;
+    root["predictions"] = settings.predictions;
+    root["ensemble"] = settings.ensemble;
+    root["margin"] = settings.margin_of_error;
+    root["confidence"] = settings.confidence_level;
+    root["items"] = state.items;
+    root["finished"] = state.finished;
+    root["distinct_labelled"] = state.distinct_labelled;
+    root["label_records"] = state.label_records;
+    root["fixed_n_coordinated"] = state.fixed_n_coordinated;
+    root["independent_expected"] = state.independent_expected;
+    root["naive_sum"] = state.naive_sum;
+    nlohmann::ordered_json sets = nlohmann::ordered_json::object();
+    for (std::size_t s = 0; s < state.sets.size(); ++s) {
+      nlohmann::ordered_json set = set_json(state.sets[s]);
+      if (!state.recall.empty()) set["recall"] = ratio_json(state.recall[s]);
+      if (!state.f1.empty()) set["f1"] = ratio_json(state.f1[s]);
+      sets[state.sets[s].name] = std::move(set);
+    }
+    root["sets"] = std::move(sets);
+    if (!state.strata.empty()) {
+      nlohmann::ordered_json strata = nlohmann::ordered_json::array();
+      for (const auto& stratum : state.strata)
+        strata.push_back({{"votes", stratum.votes},
+                          {"items", stratum.items},
+                          {"sample_size", stratum.sample_size},
+                          {"labelled", stratum.labelled},
+                          {"true_items", stratum.true_items}});
+      root["strata"] = std::move(strata);
+    }
+    nlohmann::ordered_json annotators;
+    annotators["count"] = state.annotators;
+    annotators["observed_agreement"] = state.observed_agreement
+                                           ? nlohmann::ordered_json(*state.observed_agreement)
+                                           : nlohmann::ordered_json();
+    annotators["fleiss_kappa"] =
+        state.fleiss_kappa ? nlohmann::ordered_json(*state.fleiss_kappa) : nlohmann::ordered_json();
+    annotators["cohen_kappa"] =
+        state.cohen_kappa ? nlohmann::ordered_json(*state.cohen_kappa) : nlohmann::ordered_json();
+    nlohmann::ordered_json disagreements = nlohmann::ordered_json::array();
+    for (const auto& item : state.disagreements)
+      disagreements.push_back(
+          {{"id", item.id}, {"zeros", item.zeros}, {"ones", item.ones}, {"tied", item.tied()}});
+    annotators["disagreements"] = std::move(disagreements);
+    root["annotators"] = std::move(annotators);
+    if (what_if) {
+      nlohmann::ordered_json rule_json = set_json(what_if->set);
+      rule_json["rule"] = what_if->rule;
+      rule_json["more_labels"] = what_if->more_labels
+                                     ? nlohmann::ordered_json(*what_if->more_labels)
+                                     : nlohmann::ordered_json();
+      root["what_if"] = std::move(rule_json);
+    }
+    std::cout << root.dump(2) << '\n';
+  }
+
+  void print(const campaign::store& campaign, const campaign::campaign_state& state,
+             const std::optional<campaign::rule_estimate>& what_if) const {
+    const auto& settings = campaign.settings();
+    fmt::print("frugal status: {} ({} items from {}, ensemble = {}), target ±{} at {}%\n\n",
+               database, grouped(state.items), settings.predictions, settings.ensemble,
+               settings.margin_of_error, settings.confidence_level * 100);
+    std::size_t width = 8;
+    for (const auto& set : state.sets) width = std::max(width, set.name.size());
+    if (what_if) width = std::max(width, what_if->rule.size());
+    fmt::print("{:<{}}  {:>10}  {:>7}  {:>9}  {:>9}  {:>17}  {:>7}\n", "set", width, "positives",
+               "labels", "finished", "precision", "interval", "fixed-n");
+    auto row = [&](const campaign::set_progress& set) {
+      const std::string finished =
+          set.finished_after ? fmt::format("at {}", *set.finished_after) : std::string("no");
+      if (set.positives == 0) {
+        fmt::print("{:<{}}  {:>10}  {:>7}  {:>9}  {:>9}  {:>17}  {:>7}\n", set.name, width, 0, 0,
+                   "-", "-", "no positives", 0);
+        return;
+      }
+      fmt::print("{:<{}}  {:>10}  {:>7}  {:>9}  {:>9.4f}  [{:.4f}, {:.4f}]  {:>7}\n", set.name,
+                 width, grouped(set.positives), grouped(set.labelled), finished, set.precision,
+                 set.interval.lower, set.interval.upper, grouped(set.fixed_sample_size));
+    };
+    for (const auto& set : state.sets) row(set);
+    if (!state.strata.empty()) {
+      fmt::print("\nrecall and F1 (strata by vote count; each stratum's first n_v items):\n");
+      fmt::print("{:<{}}  {:>9}  {:>17}  {:>9}  {:>17}\n", "set", width, "recall", "interval", "F1",
+                 "interval");
+      for (std::size_t s = 0; s < state.sets.size(); ++s) {
+        const auto& recall = state.recall[s];
+        const auto& f1 = state.f1[s];
+        auto cell = [](const campaign::ratio_estimate& value) {
+          return value.defined ? fmt::format("{:>9.4f}  [{:.4f}, {:.4f}]", value.value,
+                                             value.interval.lower, value.interval.upper)
+                               : fmt::format("{:>9}  {:>17}", "-", value.status);
+        };
+        fmt::print("{:<{}}  {}  {}\n", state.sets[s].name, width, cell(recall), cell(f1));
+      }
+      for (const auto& stratum : state.strata)
+        fmt::print("  stratum votes={}: {} items, sample {} , labelled {}\n", stratum.votes,
+                   grouped(stratum.items), grouped(stratum.sample_size), grouped(stratum.labelled));
+    }
+    const double saved = state.fixed_n_coordinated > 0
+                             ? 1.0 - static_cast<double>(state.distinct_labelled) /
+                                         static_cast<double>(state.fixed_n_coordinated)
+                             : 0.0;
+    fmt::print("\ndistinct items labelled: {} ({} label records); {}\n",
+               grouped(state.distinct_labelled), grouped(state.label_records),
+               state.finished ? "finished" : "still labelling");
+    fmt::print(
+        "  fixed-n coordinated plan would label {} ({} {}), independent sampling about {}, "
+        "naive sum {}\n",
+        grouped(state.fixed_n_coordinated), percent(std::abs(saved)),
+        saved >= 0 ? "saved" : "more so far",
+        grouped(static_cast<std::size_t>(std::lround(state.independent_expected))),
+        grouped(state.naive_sum));
+    if (state.annotators > 1 || !state.disagreements.empty()) {
+      fmt::print("annotators: {}", state.annotators);
+      if (state.observed_agreement)
+        fmt::print("; observed agreement {}", percent(*state.observed_agreement));
+      if (state.fleiss_kappa) fmt::print("; Fleiss' kappa {:.3f}", *state.fleiss_kappa);
+      if (state.cohen_kappa) fmt::print("; Cohen's kappa {:.3f}", *state.cohen_kappa);
+      fmt::print("\n");
+      std::size_t shown = 0;
+      for (const auto& item : state.disagreements) {
+        if (shown++ == 10) {
+          fmt::print("  ... {} more (see --json)\n", state.disagreements.size() - 10);
+          break;
+        }
+        fmt::print("  {} {}: {} said 1, {} said 0\n", item.tied() ? "tie" : "disagreement", item.id,
+                   item.ones, item.zeros);
+      }
+    }
+    if (what_if) {
+      fmt::print("\nwhat if the ensemble were {}:\n", what_if->rule);
+      row(what_if->set);
+      if (what_if->set.finished())
+        fmt::print("  the labels already collected suffice for ±{}\n", settings.margin_of_error);
+      else if (what_if->more_labels)
+        fmt::print("  about {} more labels needed for ±{} (projected at the current estimate)\n",
+                   grouped(*what_if->more_labels), settings.margin_of_error);
+      else
+        fmt::print("  not reachable from this campaign's items\n");
+    }
+  }
+};
+
+struct report_command {
+  std::string database;
+  std::string html;
+
+  void run() const {
+    const campaign::store campaign = campaign::store::open(database);
+    const std::vector<campaign::label_record> records = campaign.labels();
+    const auto labels = campaign::resolve_labels(campaign, records);
+    const campaign::campaign_state state = campaign::evaluate(campaign, labels);
+    const std::string page = report::campaign_report_html(campaign, state, records);
+    io::write_file_atomically(html, [&](std::ostream& stream) { stream << page; });
+    fmt::print("frugal report: wrote {}\n", html);
+  }
+};
+
+}  // namespace
+
+void add_campaign_commands(CLI::App& app) {
+  CLI::App* campaign = app.add_subcommand(
+      "campaign", "Annotation campaigns in a SQLite file (then: next, label, status, report)");
+  campaign->require_subcommand(1);
+  auto init = std::make_shared<init_command>();
+  CLI::App* init_sub = campaign->add_subcommand(
+      "init", "Create a campaign from predictions: priorities, sets and settings in DB");
+  init_sub->add_option("DB", init->database, "The campaign file to create (SQLite)")->required();
+  init_sub->add_option("--predictions", init->predictions.path, "Predictions (CSV, TSV, JSONL)")
+      ->required();
+  init->predictions.add_rule_and_models(*init_sub);
+  init->planning.add(*init_sub);
+  init_sub
+      ->add_option("--metrics", init->metrics,
+                   "Comma-separated: precision (always), recall, f1 (these add strata of "
+                   "predicted negatives by vote count)")
+      ->capture_default_str();
+  init_sub->callback([init] { init->run(); });
+
+  auto next = std::make_shared<next_command>();
+  CLI::App* next_sub = app.add_subcommand(
+      "next", "The next items to label, in priority order, as a labels file to fill in");
+  next_sub->add_option("DB", next->database, "Campaign file")->required();
+  next_sub->add_option("--batch", next->batch, "How many items")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+  next_sub->add_flag("--json", next->json, "JSON on stdout");
+  next_sub->callback([next] { next->run(); });
+
+  auto label = std::make_shared<label_command>();
+  CLI::App* label_sub = app.add_subcommand(
+      "label", "Import labels (id,label[,annotator]) into a campaign; re-imports are idempotent");
+  label_sub->add_option("DB", label->database, "Campaign file")->required();
+  CLI::Option* file = label_sub->add_option("LABELS", label->labels_path, "Labels CSV or TSV");
+  CLI::Option* column =
+      label_sub->add_option("--from-column", label->from_column,
+                            "Simulate annotators from the predictions' gold column (\"label\"): "
+                            "label the next batch until the campaign is finished");
+  file->excludes(column);
+  column->excludes(file);
+  label_sub->add_option("--batch", label->batch, "With --from-column: labels per round")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+  label_sub
+      ->add_option("--max-labels", label->max_labels,
+                   "With --from-column: stop after this many new labels (0 = until done)")
+      ->capture_default_str();
+  label_sub
+      ->add_option("--annotator", label->annotator,
+                   "With --from-column: the annotator name recorded")
+      ->capture_default_str();
+  label_sub->add_flag("--json", label->json, "JSON on stdout");
+  label_sub->callback([label, label_sub] {
+    if (label->labels_path.empty() && label->from_column.empty())
+      throw CLI::RequiredError("LABELS or --from-column");
+    label->run();
+  });
+
+  auto status = std::make_shared<status_command>();
+  CLI::App* status_sub = app.add_subcommand(
+      "status", "Per set: labels used, precision with its interval, finished or not");
+  status_sub->add_option("DB", status->database, "Campaign file")->required();
+  status_sub
+      ->add_option("--rule", status->rule,
+                   "What if: the precision of another ensemble rule (atleast:K, any, all, "
+                   "majority, weighted:...) from the labels already collected")
+      ->check([](const std::string& text) -> std::string {
+        try {
+          sampling::ensemble_rule::parse(text);
+          return {};
+        } catch (const input_error& error) {
+          return error.what();
+        }
+      });
+  status_sub->add_flag("--json", status->json, "JSON on stdout");
+  status_sub->callback([status] { status->run(); });
+
+  auto report_cmd = std::make_shared<report_command>();
+  CLI::App* report_sub = app.add_subcommand("report", "A self-contained HTML report of a campaign");
+  report_sub->add_option("DB", report_cmd->database, "Campaign file")->required();
+  report_sub->add_option("--html", report_cmd->html, "Output HTML file")->required();
+  report_sub->callback([report_cmd] { report_cmd->run(); });
+}
+
+}  // namespace frugal::cli
