@@ -218,6 +218,7 @@ struct label_command {
   std::string database;
   std::string labels_path;
   std::string from_column;
+  std::string predictions_path;
   std::string annotator = "gold";
   std::size_t batch = 20;
   std::size_t max_labels = 0;
@@ -262,11 +263,35 @@ struct label_command {
           fmt::format("\"{}\": only the predictions' label column is kept in a campaign",
                       from_column));
     const io::prediction_table& table = campaign.items();
-    if (!table.has_labels)
+    // Gold per campaign row: stored at init, or from the predictions file given again.
+    std::vector<std::int8_t> gold = table.labels;
+    std::string gold_source = campaign.settings().predictions;
+    if (!predictions_path.empty()) {
+      io::read_options reading;
+      reading.models = table.model_names;
+      reading.parent_column = table.parent_column;
+      const io::prediction_table given = io::read_predictions(predictions_path, reading);
+      if (given.fingerprint != table.fingerprint)
+        throw input_error(
+            predictions_path, 0, 0,
+            fmt::format("these predictions (fingerprint {}) are not the ones campaign {} was made "
+                        "from ({}, fingerprint {})",
+                        io::fingerprint_hex(given.fingerprint), database,
+                        campaign.settings().predictions, io::fingerprint_hex(table.fingerprint)));
+      if (!given.has_labels)
+        throw input_error(predictions_path, 1, 1,
+                          "no \"label\" column to simulate annotators with");
+      const io::id_index index(given);
+      gold.assign(table.size(), -1);
+      for (std::size_t row = 0; row < table.size(); ++row)
+        gold[row] = given.labels[static_cast<std::size_t>(index.find(table.ids[row]))];
+      gold_source = predictions_path;
+    } else if (!table.has_labels) {
       throw input_error(database, 0, 0,
                         fmt::format("no gold labels: {} had no \"label\" column when the "
-                                    "campaign was created",
+                                    "campaign was created (pass it again with --predictions)",
                                     campaign.settings().predictions));
+    }
     std::vector<campaign::label_record> stored = campaign.labels();
     const campaign::campaign_state first =
         campaign::evaluate(campaign, campaign::resolve_labels(campaign, stored));
@@ -281,11 +306,11 @@ struct label_command {
       if (rows.empty()) break;
       std::vector<campaign::store::pending_label> pending;
       for (const std::size_t row : rows) {
-        if (table.labels[row] < 0)
+        if (gold[row] < 0)
           throw input_error(
-              campaign.settings().predictions, table.lines[row], 1,
+              gold_source, table.lines[row], 1,
               fmt::format("item \"{}\" has no gold label to simulate with", table.ids[row]));
-        pending.push_back({row, annotator, table.labels[row], 0, 0});
+        pending.push_back({row, annotator, gold[row], 0, 0});
       }
       const campaign::campaign_state after = state_with(campaign, stored, pending);
       const campaign::import_summary summary = campaign.import_labels(
@@ -470,7 +495,8 @@ struct status_command {
         "  fixed-n coordinated plan would label {} ({} {}), independent sampling about {}, "
         "naive sum {}\n",
         grouped(state.fixed_n_coordinated), percent(std::abs(saved)),
-        saved >= 0 ? "saved" : "more so far",
+        !state.finished ? (saved >= 0 ? "fewer so far" : "more so far")
+                        : (saved >= 0 ? "saved" : "more"),
         grouped(static_cast<std::size_t>(std::lround(state.independent_expected))),
         grouped(state.naive_sum));
     if (state.annotators > 1 || !state.disagreements.empty()) {
@@ -561,6 +587,11 @@ void add_campaign_commands(CLI::App& app) {
                             "label the next batch until the campaign is finished");
   file->excludes(column);
   column->excludes(file);
+  label_sub
+      ->add_option("--predictions", label->predictions_path,
+                   "With --from-column: take the gold labels from this predictions file (it "
+                   "must be the one the campaign was made from)")
+      ->needs(column);
   label_sub->add_option("--batch", label->batch, "With --from-column: labels per round")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));

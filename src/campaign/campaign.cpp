@@ -232,6 +232,14 @@ campaign_state evaluate(const store& campaign, const resolved_labels& labels) {
       }
       state.strata.push_back(stratum);
     }
+    // A fixed-n campaign would label the strata samples too.
+    std::vector<std::uint8_t> in_fixed(table.size(), 0);
+    for (const std::uint32_t row : plan.sample.queue) in_fixed[row] = 1;
+    for (unsigned v = 0; v <= members; ++v)
+      for (std::size_t k = 0; k < state.strata[v].sample_size; ++k)
+        in_fixed[stratum_rows[v][k]] = 1;
+    state.fixed_n_coordinated =
+        static_cast<std::size_t>(std::count(in_fixed.begin(), in_fixed.end(), std::uint8_t{1}));
     auto truth = [&](std::uint32_t row) { return static_cast<double>(labels.by_row[row]); };
     for (std::size_t set = 0; set < items.set_count(); ++set) {
       const std::uint64_t bit = std::uint64_t{1} << set;

@@ -26,6 +26,12 @@ simulation_report simulate(const sampling::population& items,
                            const simulation_settings& settings,
                            const std::function<void(std::size_t, std::size_t)>& progress) {
   if (settings.trials == 0) throw input_error("--trials must be at least 1");
+  // Checked here: estimate_precision would throw it inside a worker thread.
+  if (is_inclusive(settings.estimate.estimator))
+    throw input_error(
+        fmt::format("simulate estimates each set from its own sample; the {} "
+                    "estimator is for `frugal estimate` on a coordinated plan",
+                    to_string(settings.estimate.estimator)));
   const std::size_t set_count = items.set_count();
   simulation_report report;
   report.items = items.items();

@@ -100,9 +100,11 @@ struct campaign_state {
   std::size_t distinct_labelled = 0;  ///< items with at least one label
   std::size_t label_records = 0;
   std::size_t annotators = 0;
-  std::size_t fixed_n_coordinated = 0;  ///< distinct labels of the fixed-n coordinated plan
-  double independent_expected = 0.0;    ///< expected distinct labels of independent sampling
-  std::size_t naive_sum = 0;            ///< sum of the fixed sample sizes
+  /// Distinct labels of the fixed-n coordinated plan (p = 0.5), with the recall strata's
+  /// samples when there are strata.
+  std::size_t fixed_n_coordinated = 0;
+  double independent_expected = 0.0;  ///< expected distinct labels of independent sampling
+  std::size_t naive_sum = 0;          ///< sum of the fixed sample sizes
   std::vector<disagreement> disagreements;
   std::optional<double> fleiss_kappa;
   std::optional<double> cohen_kappa;  ///< only with exactly two annotators
