@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common_options.hpp"
+#include "frugal/campaign/campaign.hpp"
 #include "frugal/error.hpp"
 #include "frugal/io/labels.hpp"
 #include "frugal/io/plan_file.hpp"
@@ -19,6 +22,7 @@ struct estimate_command {
   std::string predictions;
   std::string plan_path;
   std::string labels_path;
+  std::string rule_text;
   estimate_options estimating;
   bool json = false;
 
@@ -73,13 +77,44 @@ struct estimate_command {
     for (std::size_t s = 0; s < items.set_count(); ++s)
       estimates.push_back(
           estimation::estimate_from_sample(items, s, redrawn.sample, labels.by_row, settings));
+    std::optional<campaign::rule_estimate> what_if;
+    if (!rule_text.empty()) what_if = estimate_other_rule(table, plan, *design, labels);
     if (json) {
       print_json(items, plan, labels, estimates, queued_labelled, outside,
-                 redrawn.sample.queue.size());
+                 redrawn.sample.queue.size(), what_if);
     } else {
       print_table(items, plan, labels, estimates, queued_labelled, outside,
-                  redrawn.sample.queue.size());
+                  redrawn.sample.queue.size(), what_if);
     }
+  }
+
+  // What if the ensemble voted by another rule: its positives in priority order, and the
+  // confidence sequence over their labelled prefix (valid whatever made those items labelled).
+  campaign::rule_estimate estimate_other_rule(const io::prediction_table& table,
+                                              const io::plan_document& plan,
+                                              sampling::design_kind design,
+                                              const io::resolved_labels& labels) const {
+    if (design != sampling::design_kind::coordinated)
+      throw input_error(plan_path, 0, 0,
+                        fmt::format("--rule needs a coordinated plan (labelled items in priority "
+                                    "order); this plan's design is {}",
+                                    plan.design));
+    const sampling::ensemble_rule other = sampling::ensemble_rule::parse(rule_text);
+    if (other.rule == sampling::ensemble_rule::kind::column)
+      throw input_error(
+          fmt::format("--rule {}: a parent column is fixed when the plan is read; "
+                      "use a vote rule",
+                      rule_text));
+    const sampling::population items(table, other);
+    std::vector<std::uint32_t> rows = items.positive_rows(0);
+    std::vector<std::uint64_t> keys(table.size());
+    for (const std::uint32_t row : rows)
+      keys[row] = sampling::priority_key(plan.seed, table.ids[row]);
+    std::sort(rows.begin(), rows.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return sampling::priority_before(keys[a], table.ids[a], keys[b], table.ids[b]);
+    });
+    return campaign::estimate_prefix(other.to_string(), rows, labels.by_row, plan.margin_of_error,
+                                     plan.confidence_level);
   }
 
   // Draws the plan again from the predictions and the plan's own settings: any difference means
@@ -115,7 +150,8 @@ struct estimate_command {
   void print_table(const sampling::population& items, const io::plan_document& plan,
                    const io::resolved_labels& labels,
                    const std::vector<estimation::set_estimate>& estimates,
-                   std::size_t queued_labelled, std::size_t outside, std::size_t queued) const {
+                   std::size_t queued_labelled, std::size_t outside, std::size_t queued,
+                   const std::optional<campaign::rule_estimate>& what_if) const {
     fmt::print("frugal estimate: design {}, {} interval at {}% confidence, {} estimator\n",
                plan.design, estimating.interval, plan.confidence_level * 100, estimating.estimator);
     fmt::print("labelled {} of the {} items in the plan's queue", grouped(queued_labelled),
@@ -145,12 +181,31 @@ struct estimate_command {
                  grouped(estimate.labelled), estimate.precision, estimate.interval.lower,
                  estimate.interval.upper);
     }
+    if (what_if) {
+      const campaign::set_progress& set = what_if->set;
+      fmt::print("\nwhat if the ensemble were {} ({} positives): ", what_if->rule,
+                 grouped(set.positives));
+      if (set.labelled == 0) {
+        fmt::print("none of its positives is labelled in priority order yet\n");
+      } else {
+        fmt::print(
+            "precision {:.4f} [{:.4f}, {:.4f}] from the first {} of its positives in "
+            "priority order (confidence sequence)\n",
+            set.precision, set.interval.lower, set.interval.upper, grouped(set.labelled));
+      }
+      if (set.finished())
+        fmt::print("  the labels suffice for ±{}\n", plan.margin_of_error);
+      else if (what_if->more_labels)
+        fmt::print("  about {} more labels needed for ±{} (projected at the current estimate)\n",
+                   grouped(*what_if->more_labels), plan.margin_of_error);
+    }
   }
 
   void print_json(const sampling::population& items, const io::plan_document& plan,
                   const io::resolved_labels& labels,
                   const std::vector<estimation::set_estimate>& estimates,
-                  std::size_t queued_labelled, std::size_t outside, std::size_t queued) const {
+                  std::size_t queued_labelled, std::size_t outside, std::size_t queued,
+                  const std::optional<campaign::rule_estimate>& what_if) const {
     nlohmann::ordered_json root;
     root["design"] = plan.design;
     root["interval"] = estimating.interval;
@@ -184,6 +239,20 @@ struct estimate_command {
       sets[items.set_name(s)] = std::move(set);
     }
     root["sets"] = std::move(sets);
+    if (what_if) {
+      const campaign::set_progress& set = what_if->set;
+      root["what_if"] = {
+          {"rule", what_if->rule},
+          {"positives", set.positives},
+          {"labelled", set.labelled},
+          {"true_positives", set.true_positives},
+          {"precision", set.precision},
+          {"lower", set.interval.lower},
+          {"upper", set.interval.upper},
+          {"margin_met", set.finished()},
+          {"more_labels",
+           what_if->more_labels ? nlohmann::json(*what_if->more_labels) : nlohmann::json()}};
+    }
     std::cout << root.dump(2) << '\n';
   }
 };
@@ -200,6 +269,17 @@ void add_estimate_command(CLI::App& app) {
   sub->add_option("--labels", command->labels_path,
                   "Labels: CSV or TSV with id,label[,annotator]; label 0 or 1 (empty = not yet)")
       ->required();
+  sub->add_option("--rule", command->rule_text,
+                  "What if: the precision of another ensemble rule (atleast:K, any, all, "
+                  "majority, weighted:...) from these labels; needs a coordinated plan")
+      ->check([](const std::string& text) -> std::string {
+        try {
+          sampling::ensemble_rule::parse(text);
+          return {};
+        } catch (const input_error& error) {
+          return error.what();
+        }
+      });
   command->estimating.inclusive = true;
   command->estimating.add(*sub);
   sub->add_flag("--json", command->json, "Machine-readable output on stdout");

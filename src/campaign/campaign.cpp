@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <span>
 
 #include "frugal/error.hpp"
 #include "frugal/estimation/confidence_sequence.hpp"
@@ -32,8 +33,9 @@ bool resolved(std::int8_t label) {
 }
 
 // Runs the confidence sequence over the labelled prefix of `rows` (ascending = priority order).
-set_progress follow_prefix(std::string name, const std::vector<std::uint32_t>& rows,
-                           const resolved_labels& labels, const campaign_settings& settings,
+set_progress follow_prefix(std::string name, std::span<const std::uint32_t> rows,
+                           std::span<const std::int8_t> labels_by_row,
+                           const campaign_settings& settings,
                            std::optional<estimation::betting_confidence_sequence>* keep = nullptr) {
   set_progress progress;
   progress.name = std::move(name);
@@ -45,7 +47,7 @@ set_progress follow_prefix(std::string name, const std::vector<std::uint32_t>& r
   }
   estimation::betting_confidence_sequence sequence(rows.size(), sequence_settings(settings));
   for (const std::uint32_t row : rows) {
-    const std::int8_t label = labels.by_row[row];
+    const std::int8_t label = labels_by_row[row];
     if (!resolved(label)) break;
     sequence.add(label == 1);
     if (sequence.half_width() <= settings.margin_of_error) {
@@ -187,7 +189,7 @@ campaign_state evaluate(const store& campaign, const resolved_labels& labels) {
   bool all_finished = true;
   for (std::size_t set = 0; set < items.set_count(); ++set) {
     const std::vector<std::uint32_t>& rows = items.positive_rows(set);
-    set_progress progress = follow_prefix(items.set_name(set), rows, labels, settings);
+    set_progress progress = follow_prefix(items.set_name(set), rows, labels.by_row, settings);
     progress.fixed_sample_size = plan.sample_sizes[set];
     if (!progress.finished()) {
       all_finished = false;
@@ -286,37 +288,45 @@ std::vector<std::size_t> next_rows(const campaign_state& state, const resolved_l
   return rows;
 }
 
-rule_estimate evaluate_rule(const store& campaign, const resolved_labels& labels,
-                            const sampling::ensemble_rule& rule) {
-  const campaign_settings& settings = campaign.settings();
-  const sampling::population items(campaign.items(), rule);
-  const std::vector<std::uint32_t>& rows = items.positive_rows(0);
+rule_estimate estimate_prefix(std::string name, std::span<const std::uint32_t> rows,
+                              std::span<const std::int8_t> labels_by_row, double margin_of_error,
+                              double confidence_level) {
+  campaign_settings settings;
+  settings.margin_of_error = margin_of_error;
+  settings.confidence_level = confidence_level;
   rule_estimate result;
-  result.rule = rule.to_string();
+  result.rule = name;
   std::optional<estimation::betting_confidence_sequence> sequence;
-  result.set = follow_prefix(result.rule, rows, labels, settings, &sequence);
+  result.set = follow_prefix(std::move(name), rows, labels_by_row, settings, &sequence);
   result.set.fixed_sample_size =
       rows.empty() ? 0
-                   : sampling::cochran_sample_size(rows.size(), settings.margin_of_error,
-                                                   settings.confidence_level);
+                   : sampling::cochran_sample_size(rows.size(), margin_of_error, confidence_level);
   if (result.set.finished() || !sequence) return result;
   // Project: continue the sequence with labels arriving at the current rate until it is narrow
   // enough, then count the items in that stretch that nobody has labelled yet.
   estimation::betting_confidence_sequence projected = *sequence;
   const double rate = sequence->observed() > 0 ? result.set.precision : 0.5;
   double carried = 0.0;
-  while (projected.observed() < rows.size() && projected.half_width() > settings.margin_of_error) {
+  while (projected.observed() < rows.size() && projected.half_width() > margin_of_error) {
     carried += rate;
     const bool value = carried >= 1.0;
     if (value) carried -= 1.0;
     projected.add(value);
   }
-  if (projected.half_width() > settings.margin_of_error) return result;
+  if (projected.half_width() > margin_of_error) return result;
   std::size_t more = 0;
   for (std::size_t k = result.set.labelled; k < projected.observed(); ++k)
-    more += resolved(labels.by_row[rows[k]]) ? 0 : 1;
+    more += resolved(labels_by_row[rows[k]]) ? 0 : 1;
   result.more_labels = more;
   return result;
+}
+
+rule_estimate evaluate_rule(const store& campaign, const resolved_labels& labels,
+                            const sampling::ensemble_rule& rule) {
+  const campaign_settings& settings = campaign.settings();
+  const sampling::population items(campaign.items(), rule);
+  return estimate_prefix(rule.to_string(), items.positive_rows(0), labels.by_row,
+                         settings.margin_of_error, settings.confidence_level);
 }
 
 }  // namespace frugal::campaign

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -134,5 +135,12 @@ struct rule_estimate {
 };
 rule_estimate evaluate_rule(const store& campaign, const resolved_labels& labels,
                             const sampling::ensemble_rule& rule);
+
+/// The same for any set: `rows` are its positives in priority order, `labels_by_row` the
+/// resolved labels (-1 unlabelled, 0, 1, anything else unresolved). Used by `frugal estimate
+/// --rule` on a coordinated plan's labels.
+rule_estimate estimate_prefix(std::string name, std::span<const std::uint32_t> rows,
+                              std::span<const std::int8_t> labels_by_row, double margin_of_error,
+                              double confidence_level);
 
 }  // namespace frugal::campaign
