@@ -148,7 +148,12 @@ resolved_labels resolve_labels(const store& campaign, const std::vector<label_re
   if (annotators.size() == 2) result.two_annotators.resize(items.size());
   for (const label_record& record : labels) {
     const std::ptrdiff_t row = index.find(record.id);
-    FRUGAL_ASSERT(row >= 0);
+    // The store's foreign key keeps this from happening, unless the file was edited.
+    if (row < 0 || (record.label != 0 && record.label != 1))
+      throw input_error(campaign.path(), 0, 0,
+                        fmt::format("the campaign's label for \"{}\" is damaged (not a 0/1 label "
+                                    "of one of its items)",
+                                    record.id));
     (record.label == 1 ? result.ones : result.zeros)[static_cast<std::size_t>(row)] += 1;
     if (!result.two_annotators.empty()) {
       auto& pair = result.two_annotators[static_cast<std::size_t>(row)];

@@ -284,7 +284,7 @@ store store::open(const std::string& path) {
                       fmt::format("was written by a newer frugal (campaign schema {}; this build "
                                   "reads schemas up to {}); upgrade frugal to open it",
                                   version, schema_version));
-  if (version == 0)
+  if (version <= 0)
     throw input_error(path, 0, 0, "is not a frugal campaign (no campaign schema in it)");
   if (version < schema_version) {
     transaction migrating(db);
@@ -309,17 +309,36 @@ void store::impl::load() {
   }
   if (values["format"] != format_tag)
     throw input_error(path, 0, 0, "is not a frugal campaign (no campaign settings in it)");
+  // A damaged setting is the file's problem (exit 3), never an internal error.
+  auto damaged = [&](const char* key) {
+    return input_error(path, 0, 0, fmt::format("campaign setting \"{}\" is damaged", key));
+  };
   auto number = [&](const char* key) {
     try {
-      return std::stod(values.at(key));
-    } catch (const std::exception&) {
-      throw input_error(path, 0, 0, fmt::format("campaign setting \"{}\" is damaged", key));
+      std::size_t used = 0;
+      const std::string& text = values.at(key);
+      const double value = std::stod(text, &used);
+      if (used != text.size() || !(value > 0.0 && value < 1.0)) throw damaged(key);
+      return value;
+    } catch (const std::logic_error&) {  // out_of_range, invalid_argument, input_error
+      throw damaged(key);
+    }
+  };
+  auto unsigned_number = [&](const char* key, int base) {
+    try {
+      std::size_t used = 0;
+      const std::string& text = values.at(key);
+      if (text.empty() || text[0] == '-' || text[0] == '+' || text[0] == ' ') throw damaged(key);
+      const std::uint64_t value = std::stoull(text, &used, base);
+      if (used != text.size()) throw damaged(key);
+      return value;
+    } catch (const std::logic_error&) {
+      throw damaged(key);
     }
   };
   settings.predictions = values["predictions"];
   settings.fingerprint = values["fingerprint"];
-  settings.seed =
-      static_cast<std::uint64_t>(std::stoull(values.count("seed") ? values["seed"] : "0"));
+  settings.seed = unsigned_number("seed", 10);
   settings.margin_of_error = number("margin");
   settings.confidence_level = number("confidence");
   settings.ensemble = values["ensemble"];
@@ -332,7 +351,15 @@ void store::impl::load() {
     statement query(connection_ref, "SELECT name FROM members ORDER BY member");
     while (query.step()) items.model_names.push_back(query.text(0));
   }
-  const sampling::ensemble_rule rule = sampling::ensemble_rule::parse(settings.ensemble);
+  if (items.model_names.empty() || items.model_names.size() > io::max_members)
+    throw input_error(path, 0, 0, "the campaign's member list is damaged");
+  sampling::ensemble_rule rule;
+  try {
+    rule = sampling::ensemble_rule::parse(settings.ensemble);
+  } catch (const input_error& error) {
+    throw input_error(path, 0, 0,
+                      fmt::format("campaign setting \"ensemble\" is damaged: {}", error.message()));
+  }
   if (rule.rule == sampling::ensemble_rule::kind::column) items.parent_column = rule.column;
   statement query(connection_ref,
                   "SELECT id, priority, votes, parent, gold, content, line FROM items ORDER BY "
@@ -344,7 +371,13 @@ void store::impl::load() {
     items.ids.push_back(id);
     items.id_hashes.push_back(io::detail::hash_id(id));
     keys.push_back(as_unsigned(query.integer(1)));
-    items.votes.push_back(as_unsigned(query.integer(2)));
+    const std::uint64_t votes = as_unsigned(query.integer(2));
+    const std::int64_t parent = query.is_null(3) ? 0 : query.integer(3);
+    const std::int64_t gold_value = query.is_null(4) ? 0 : query.integer(4);
+    if (votes >> items.model_names.size() != 0 || (parent != 0 && parent != 1) ||
+        (gold_value != 0 && gold_value != 1) || (!items.parent_column.empty() && query.is_null(3)))
+      throw input_error(path, 0, 0, fmt::format("the campaign's item \"{}\" is damaged", id));
+    items.votes.push_back(votes);
     if (!items.parent_column.empty())
       items.parent_votes.push_back(static_cast<std::uint8_t>(query.integer(3)));
     const bool has_gold = !query.is_null(4);
@@ -359,8 +392,7 @@ void store::impl::load() {
     items.has_content_column = true;
     for (const std::string& text : contents) items.content.push_back(text);
   }
-  items.fingerprint =
-      std::stoull(settings.fingerprint.empty() ? "0" : settings.fingerprint, nullptr, 16);
+  items.fingerprint = unsigned_number("fingerprint", 16);
 }
 
 std::vector<label_record> store::labels() const {

@@ -51,8 +51,8 @@ struct resolved_labels {
   std::vector<estimation::label_pair> two_annotators;
 };
 
-/// Resolves stored labels by majority. Labels for ids that are not items are impossible (the
-/// store refuses them) and abort.
+/// Resolves stored labels by majority. A label for an id that is not an item, or one that is not
+/// 0/1, can only come from an edited file: frugal::input_error.
 resolved_labels resolve_labels(const store& campaign, const std::vector<label_record>& labels);
 
 struct set_progress {
