@@ -212,7 +212,10 @@ campaign_state evaluate(const store& campaign, const resolved_labels& labels) {
     std::vector<std::vector<std::uint32_t>> samples(members + 1);
     std::vector<std::size_t> sizes(members + 1);
     bool complete = true;
-    double sampled_true = 0.0;
+    // The effective sample size is capped at the items sampled in all strata: it guards against
+    // a variance estimate that small strata make too small, without giving away the gain of
+    // stratification (a cap at the sampled true items made the intervals cover 99-100%).
+    double sampled_items = 0.0;
     for (unsigned v = 0; v <= members; ++v) {
       const std::vector<std::uint32_t>& rows = stratum_rows[v];
       stratum_progress stratum;
@@ -230,7 +233,7 @@ campaign_state evaluate(const store& campaign, const resolved_labels& labels) {
         stratum.true_items += static_cast<std::size_t>(label);
       }
       stratum.labelled = samples[v].size();
-      sampled_true += static_cast<double>(stratum.true_items);
+      sampled_items += static_cast<double>(stratum.labelled);
       if (stratum.labelled < stratum.sample_size) {
         complete = false;
         all_finished = false;
@@ -254,15 +257,12 @@ campaign_state evaluate(const store& campaign, const resolved_labels& labels) {
       const auto recall = stratified_ratio(
           samples, sizes, 0.0, [&](std::uint32_t row) { return truth(row) * in_set(row); }, truth);
       state.recall.push_back(
-          finish_ratio(recall, sampled_true, complete, settings.confidence_level));
+          finish_ratio(recall, sampled_items, complete, settings.confidence_level));
       // F1 = 2 TP / (N_s + T): N_s is known exactly, TP and T are estimated.
-      double sampled_relevant = 0.0;
-      for (const auto& sample : samples)
-        for (const std::uint32_t row : sample) sampled_relevant += truth(row) > 0 || in_set(row);
       const auto f1 = stratified_ratio(
           samples, sizes, static_cast<double>(items.positives(set)),
           [&](std::uint32_t row) { return 2.0 * truth(row) * in_set(row); }, truth);
-      state.f1.push_back(finish_ratio(f1, sampled_relevant, complete, settings.confidence_level));
+      state.f1.push_back(finish_ratio(f1, sampled_items, complete, settings.confidence_level));
     }
   }
 
