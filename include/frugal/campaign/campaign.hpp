@@ -20,7 +20,8 @@
 /// campaign's margin and confidence, p = 0.5): its first n_v items in priority order. Recall of a
 /// set = TP / (TP + FN) and F1 = 2 TP / (N_s + TP + FN) are stratified ratio estimates from those
 /// samples, with Taylor-linearised variances and a Wilson interval at the Korn & Graubard
-/// effective sample size (fixed-size samples: these intervals are not sequential).
+/// effective sample size, capped at the items sampled in the strata (fixed-size samples: these
+/// intervals are not sequential).
 ///
 /// Several annotators. Labels are kept per annotator and resolved by majority; a tie leaves the
 /// item unresolved (and asked for again); every item whose annotators disagree is listed.
