@@ -618,14 +618,7 @@ void add_campaign_commands(CLI::App& app) {
       ->add_option("--rule", status->rule,
                    "What if: the precision of another ensemble rule (atleast:K, any, all, "
                    "majority, weighted:...) from the labels already collected")
-      ->check([](const std::string& text) -> std::string {
-        try {
-          sampling::ensemble_rule::parse(text);
-          return {};
-        } catch (const input_error& error) {
-          return error.what();
-        }
-      });
+      ->check(rule_syntax_check);
   status_sub->add_flag("--json", status->json, "JSON on stdout");
   status_sub->callback([status] { status->run(); });
 

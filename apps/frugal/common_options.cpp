@@ -61,6 +61,15 @@ void use_passive_openmp_threads() {
   ::execv("/proc/self/exe", pointers.data());
 }
 
+std::string rule_syntax_check(const std::string& text) {
+  try {
+    sampling::ensemble_rule::parse(text);
+    return {};
+  } catch (const input_error& error) {
+    return error.what();
+  }
+}
+
 void prediction_options::add(CLI::App& command) {
   command
       .add_option("PRED", path,
@@ -78,14 +87,7 @@ void prediction_options::add_rule_and_models(CLI::App& command) {
                   "members voting 1 sum to T or more; unlisted members weigh 0)")
       ->capture_default_str()
       // A malformed rule is a usage error (exit 2) like any other bad option value.
-      ->check([](const std::string& text) -> std::string {
-        try {
-          sampling::ensemble_rule::parse(text);
-          return {};
-        } catch (const input_error& error) {
-          return error.what();
-        }
-      });
+      ->check(rule_syntax_check);
   command.add_option("--models", models,
                      "Comma-separated model columns to use as members (default: all)");
 }

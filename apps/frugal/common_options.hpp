@@ -49,6 +49,10 @@ struct estimate_options {
 
 std::vector<std::string> split_list(const std::string& text);
 
+/// CLI11 check for an ensemble-rule option (--ensemble, --rule): "" when `text` parses, the
+/// parser's message otherwise (a malformed rule is a usage error, exit 2).
+std::string rule_syntax_check(const std::string& text);
+
 /// A number with thousands separators, for human tables.
 std::string grouped(std::size_t value);
 

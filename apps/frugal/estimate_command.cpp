@@ -272,14 +272,7 @@ void add_estimate_command(CLI::App& app) {
   sub->add_option("--rule", command->rule_text,
                   "What if: the precision of another ensemble rule (atleast:K, any, all, "
                   "majority, weighted:...) from these labels; needs a coordinated plan")
-      ->check([](const std::string& text) -> std::string {
-        try {
-          sampling::ensemble_rule::parse(text);
-          return {};
-        } catch (const input_error& error) {
-          return error.what();
-        }
-      });
+      ->check(rule_syntax_check);
   command->estimating.inclusive = true;
   command->estimating.add(*sub);
   sub->add_flag("--json", command->json, "Machine-readable output on stdout");

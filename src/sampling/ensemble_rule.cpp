@@ -27,7 +27,7 @@ std::optional<double> parse_decimal(std::string_view text) {
 
 ensemble_rule parse_weighted(std::string_view text) {
   const auto fail = [&](const std::string& why) {
-    return input_error(fmt::format("--ensemble {}: {}", text, why));
+    return input_error(fmt::format("ensemble rule {}: {}", text, why));
   };
   std::string_view rest = text.substr(weighted_prefix.size());
   if (rest.empty()) throw fail("empty list: expected weighted:NAME=W,...,NAME=W,threshold=T");
@@ -93,7 +93,7 @@ ensemble_rule ensemble_rule::parse(std::string_view text) {
     std::size_t k = 0;
     const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), k);
     if (error != std::errc() || end != number.data() + number.size() || k == 0)
-      throw input_error(fmt::format("--ensemble {}: K must be a positive integer", text));
+      throw input_error(fmt::format("ensemble rule {}: K must be a positive integer", text));
     result.rule = kind::at_least;
     result.threshold = k;
     return result;
@@ -105,7 +105,7 @@ ensemble_rule ensemble_rule::parse(std::string_view text) {
   }
   if (text.starts_with(weighted_prefix)) return parse_weighted(text);
   throw input_error(
-      fmt::format("--ensemble {}: expected majority, any, all, atleast:K, column:NAME or "
+      fmt::format("ensemble rule {}: expected majority, any, all, atleast:K, column:NAME or "
                   "weighted:NAME=W,...,threshold=T",
                   text));
 }

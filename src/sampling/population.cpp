@@ -19,22 +19,22 @@ std::vector<double> member_weights(const ensemble_rule& rule, const io::predicti
   const std::string rule_text = rule.to_string();
   if (!std::isfinite(rule.weight_threshold) || rule.weight_threshold <= 0.0)
     throw input_error(
-        fmt::format("--ensemble {}: the threshold must be a finite number > 0", rule_text));
+        fmt::format("ensemble rule {}: the threshold must be a finite number > 0", rule_text));
   std::vector<double> weight(table.member_count(), 0.0);
   std::vector<char> listed(table.member_count(), 0);
   for (const member_weight& member : rule.weights) {
     const auto found = std::find(table.model_names.begin(), table.model_names.end(), member.name);
     if (found == table.model_names.end())
       throw input_error(table.source, 1, 1,
-                        fmt::format("--ensemble {}: \"{}\" is not a member; the members are {}",
+                        fmt::format("ensemble rule {}: \"{}\" is not a member; the members are {}",
                                     rule_text, member.name, fmt::join(table.model_names, ", ")));
     const auto index = static_cast<std::size_t>(found - table.model_names.begin());
     if (listed[index] != 0)
       throw input_error(
-          fmt::format("--ensemble {}: member \"{}\" is listed twice", rule_text, member.name));
+          fmt::format("ensemble rule {}: member \"{}\" is listed twice", rule_text, member.name));
     if (!std::isfinite(member.weight) || member.weight < 0.0)
       throw input_error(
-          fmt::format("--ensemble {}: the weight of \"{}\" must be a finite number >= 0", rule_text,
+          fmt::format("ensemble rule {}: the weight of \"{}\" must be a finite number >= 0", rule_text,
                       member.name));
     listed[index] = 1;
     weight[index] = member.weight;
@@ -57,10 +57,10 @@ population::population(const io::prediction_table& table, ensemble_rule rule)
   if (column_rule && table.parent_votes.size() != table.size())
     throw input_error(
         table.source, 1, 1,
-        fmt::format("--ensemble {} needs the column \"{}\" read as the parent's votes",
+        fmt::format("ensemble rule {} needs the column \"{}\" read as the parent's votes",
                     rule_.to_string(), rule_.column));
   if (rule_.rule == ensemble_rule::kind::at_least && rule_.threshold > m)
-    throw input_error(fmt::format("--ensemble atleast:{} asks for more votes than the {} members",
+    throw input_error(fmt::format("ensemble rule atleast:{} asks for more votes than the {} members",
                                   rule_.threshold, m));
   if (column_rule) {
     parent_ = table.parent_votes;

@@ -35,45 +35,6 @@ const std::string generate_path = FRUGAL_GENERATE_PATH;
 
 using record = std::vector<std::string>;
 
-// RFC 4180 reading, independent of the library's reader.
-std::vector<record> parse_csv(std::string_view text) {
-  std::vector<record> records;
-  record current;
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c != '"') {
-        field += c;
-      } else if (i + 1 < text.size() && text[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else {
-        quoted = false;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      current.push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      current.push_back(std::move(field));
-      field.clear();
-      records.push_back(std::move(current));
-      current.clear();
-    } else {
-      field += c;
-    }
-  }
-  if (!field.empty() || !current.empty()) {
-    current.push_back(std::move(field));
-    records.push_back(std::move(current));
-  }
-  return records;
-}
-
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;

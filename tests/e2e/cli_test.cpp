@@ -50,45 +50,6 @@ constexpr double z_90 = 1.6448536269514722;
 
 using record = std::vector<std::string>;
 
-std::vector<record> parse_csv(std::string_view text, char delimiter = ',') {
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-  std::vector<record> records;
-  record current;
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c != '"') {
-        field += c;
-      } else if (i + 1 < text.size() && text[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else {
-        quoted = false;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == delimiter) {
-      current.push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      current.push_back(std::move(field));
-      field.clear();
-      records.push_back(std::move(current));
-      current.clear();
-    } else {
-      field += c;
-    }
-  }
-  if (!field.empty() || !current.empty()) {
-    current.push_back(std::move(field));
-    records.push_back(std::move(current));
-  }
-  return records;
-}
-
 std::string csv_field(std::string_view text) {
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
   std::string quoted = "\"";

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern char** environ;
@@ -131,6 +132,48 @@ inline command_result run_command(const std::vector<std::string>& argv,
     result.exit_code = 128 + WTERMSIG(status);
   }
   return result;
+}
+
+/// RFC 4180 reading of a command's CSV output (optional BOM, CRLF or LF), independent of the
+/// library's reader, so the tests do not check the reader with itself.
+inline std::vector<std::vector<std::string>> parse_csv(std::string_view text,
+                                                       char delimiter = ',') {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> current;
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c != '"') {
+        field += c;
+      } else if (i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == delimiter) {
+      current.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      current.push_back(std::move(field));
+      field.clear();
+      records.push_back(std::move(current));
+      current.clear();
+    } else {
+      field += c;
+    }
+  }
+  if (!field.empty() || !current.empty()) {
+    current.push_back(std::move(field));
+    records.push_back(std::move(current));
+  }
+  return records;
 }
 
 }  // namespace frugal::e2e

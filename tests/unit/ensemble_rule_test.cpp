@@ -33,7 +33,7 @@ void expect_parse_error(const std::string& text, const std::string& expected) {
     ADD_FAILURE() << '"' << text << "\" parsed";
   } catch (const input_error& error) {
     const std::string message = error.what();
-    EXPECT_NE(message.find("--ensemble " + text + ": "), std::string::npos) << message;
+    EXPECT_NE(message.find("ensemble rule " + text + ": "), std::string::npos) << message;
     EXPECT_NE(message.find(expected), std::string::npos)
         << '"' << text << "\": expected \"" << expected << "\" in: " << message;
   }
