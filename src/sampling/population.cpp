@@ -34,8 +34,8 @@ std::vector<double> member_weights(const ensemble_rule& rule, const io::predicti
           fmt::format("ensemble rule {}: member \"{}\" is listed twice", rule_text, member.name));
     if (!std::isfinite(member.weight) || member.weight < 0.0)
       throw input_error(
-          fmt::format("ensemble rule {}: the weight of \"{}\" must be a finite number >= 0", rule_text,
-                      member.name));
+          fmt::format("ensemble rule {}: the weight of \"{}\" must be a finite number >= 0",
+                      rule_text, member.name));
     listed[index] = 1;
     weight[index] = member.weight;
   }
@@ -60,8 +60,8 @@ population::population(const io::prediction_table& table, ensemble_rule rule)
         fmt::format("ensemble rule {} needs the column \"{}\" read as the parent's votes",
                     rule_.to_string(), rule_.column));
   if (rule_.rule == ensemble_rule::kind::at_least && rule_.threshold > m)
-    throw input_error(fmt::format("ensemble rule atleast:{} asks for more votes than the {} members",
-                                  rule_.threshold, m));
+    throw input_error(fmt::format(
+        "ensemble rule atleast:{} asks for more votes than the {} members", rule_.threshold, m));
   if (column_rule) {
     parent_ = table.parent_votes;
   } else if (rule_.rule == ensemble_rule::kind::weighted) {
