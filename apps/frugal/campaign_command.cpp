@@ -481,7 +481,7 @@ struct status_command {
         fmt::print("{:<{}}  {}  {}\n", state.sets[s].name, width, cell(recall), cell(f1));
       }
       for (const auto& stratum : state.strata)
-        fmt::print("  stratum votes={}: {} items, sample {} , labelled {}\n", stratum.votes,
+        fmt::print("  stratum votes={}: {} items, sample {}, labelled {}\n", stratum.votes,
                    grouped(stratum.items), grouped(stratum.sample_size), grouped(stratum.labelled));
     }
     const double saved = state.fixed_n_coordinated > 0

@@ -250,6 +250,22 @@ campaign_state evaluate(const store& campaign, const resolved_labels& labels) {
         in_fixed[stratum_rows[v][k]] = 1;
     state.fixed_n_coordinated =
         static_cast<std::size_t>(std::count(in_fixed.begin(), in_fixed.end(), std::uint8_t{1}));
+    // Independent sampling would draw the strata samples independently too: an item escapes
+    // every set's sample and its stratum's.
+    double expected = 0.0;
+    for (std::size_t row = 0; row < table.size(); ++row) {
+      double missed = 1.0;
+      const std::uint64_t membership = items.membership(row);
+      for (std::size_t set = 0; set < items.set_count(); ++set)
+        if (membership >> set & 1)
+          missed *= 1.0 - static_cast<double>(plan.sample_sizes[set]) /
+                              static_cast<double>(items.positives(set));
+      const stratum_progress& stratum = state.strata[items.vote_count(row)];
+      missed *= 1.0 - static_cast<double>(stratum.sample_size) / static_cast<double>(stratum.items);
+      expected += 1.0 - missed;
+    }
+    state.independent_expected = expected;
+    for (const stratum_progress& stratum : state.strata) state.naive_sum += stratum.sample_size;
     auto truth = [&](std::uint32_t row) { return static_cast<double>(labels.by_row[row]); };
     for (std::size_t set = 0; set < items.set_count(); ++set) {
       const std::uint64_t bit = std::uint64_t{1} << set;

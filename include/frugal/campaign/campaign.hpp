@@ -107,6 +107,7 @@ struct campaign_state {
   std::size_t fixed_n_coordinated = 0;
   double independent_expected = 0.0;  ///< expected distinct labels of independent sampling
   std::size_t naive_sum = 0;          ///< sum of the fixed sample sizes
+  // (these two, like fixed_n_coordinated, count the strata samples when there are strata)
   std::vector<disagreement> disagreements;
   std::optional<double> fleiss_kappa;
   std::optional<double> cohen_kappa;  ///< only with exactly two annotators
