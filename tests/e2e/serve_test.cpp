@@ -380,6 +380,37 @@ TEST_F(serve_test, next_label_undo_round_trip_with_leases) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+TEST_F(serve_test, overlap_gives_an_item_to_k_annotators) {
+  const auto gold = make_campaign(2000, {}, "0.05");
+  server_process server(dir_, {"--overlap", "2"});
+  ASSERT_TRUE(server.started()) << server.first_line() << read_file(dir_ / "serve.err");
+  auto client = server.client();
+  auto next_id = [&](const std::string& annotator) -> std::string {
+    const json answer = body_json(client.Get(("/api/next?annotator=" + annotator).c_str()));
+    return answer["item"].is_object() ? answer["item"]["id"].get<std::string>() : "";
+  };
+  const std::string first = next_id("a");
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(next_id("b"), first) << "two annotators share an item with --overlap 2";
+  const std::string third = next_id("c");
+  EXPECT_NE(third, first) << "but not three";
+  EXPECT_FALSE(third.empty());
+  // Labelled by a, the item still goes to one more annotator (b holds it), not to d.
+  ASSERT_EQ(
+      post(client, "/api/label", {{"annotator", "a"}, {"id", first}, {"label", gold.at(first)}})
+          ->status,
+      200);
+  EXPECT_NE(next_id("a"), first);
+  EXPECT_NE(next_id("d"), first);
+  ASSERT_EQ(
+      post(client, "/api/label", {{"annotator", "b"}, {"id", first}, {"label", gold.at(first)}})
+          ->status,
+      200);
+  EXPECT_EQ(count_rows(dir_ / "c.db", "SELECT COUNT(*) FROM labels WHERE id = '" + first + "'"),
+            2u);
+  EXPECT_EQ(server.stop(), 0);
+}
+
 TEST_F(serve_test, eight_annotators_post_five_thousand_labels) {
   // Low-precision members and a margin of 0.02: the campaign needs about 5,000 labels.
   const auto gold = make_campaign(20000, {"--skill-low", "0.3", "--skill-high", "0.8"}, "0.02");
