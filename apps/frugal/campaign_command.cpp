@@ -10,6 +10,7 @@
 
 #include "common_options.hpp"
 #include "frugal/campaign/campaign.hpp"
+#include "frugal/campaign/status.hpp"
 #include "frugal/campaign/store.hpp"
 #include "frugal/error.hpp"
 #include "frugal/io/labels.hpp"
@@ -33,57 +34,6 @@ std::string csv_quoted(std::string_view text) {
 
 std::string percent(double share) {
   return fmt::format("{:.1f}%", 100.0 * share);
-}
-
-nlohmann::ordered_json interval_json(const estimation::proportion_interval& interval) {
-  return nlohmann::ordered_json::array({interval.lower, interval.upper});
-}
-
-nlohmann::ordered_json set_json(const campaign::set_progress& set) {
-  nlohmann::ordered_json json;
-  json["status"] = set.status;
-  json["positives"] = set.positives;
-  json["labelled"] = set.labelled;
-  json["true_positives"] = set.true_positives;
-  json["finished"] = set.finished();
-  json["finished_after"] =
-      set.finished_after ? nlohmann::ordered_json(*set.finished_after) : nlohmann::ordered_json();
-  json["precision"] = set.precision;
-  json["interval"] = interval_json(set.interval);
-  json["half_width"] = set.interval.half_width();
-  json["fixed_sample_size"] = set.fixed_sample_size;
-  return json;
-}
-
-nlohmann::ordered_json ratio_json(const campaign::ratio_estimate& estimate) {
-  nlohmann::ordered_json json;
-  json["status"] = estimate.status;
-  if (estimate.defined) {
-    json["estimate"] = estimate.value;
-    json["interval"] = interval_json(estimate.interval);
-    json["effective_sample_size"] = estimate.effective_sample_size;
-  }
-  return json;
-}
-
-// Labels that finished sets between two states, as events for the log.
-std::vector<std::pair<std::string, std::string>> finishing_events(
-    const campaign::campaign_state& before, const campaign::campaign_state& after) {
-  std::vector<std::pair<std::string, std::string>> events;
-  for (std::size_t s = 0; s < after.sets.size(); ++s) {
-    const auto& set = after.sets[s];
-    if (set.finished() && !before.sets[s].finished() && set.positives > 0)
-      events.emplace_back("set finished", nlohmann::json{{"set", set.name},
-                                                         {"after_labels", *set.finished_after},
-                                                         {"precision", set.precision},
-                                                         {"lower", set.interval.lower},
-                                                         {"upper", set.interval.upper}}
-                                              .dump());
-  }
-  if (after.finished && !before.finished)
-    events.emplace_back("campaign finished",
-                        nlohmann::json{{"distinct_labelled", after.distinct_labelled}}.dump());
-  return events;
 }
 
 // What the labels would make of the campaign, without storing them: the state after an import.
@@ -172,15 +122,7 @@ struct next_command {
     const io::prediction_table& table = campaign.items();
     const sampling::population items(table,
                                      sampling::ensemble_rule::parse(campaign.settings().ensemble));
-    auto needed_by = [&](std::size_t row) {
-      std::vector<std::string> names;
-      const std::uint64_t membership = items.membership(row);
-      for (std::size_t s = 0; s < items.set_count(); ++s)
-        if ((membership >> s & 1) && !state.sets[s].finished()) names.push_back(items.set_name(s));
-      if (names.empty() && !state.strata.empty())
-        names.push_back(fmt::format("votes={}", items.vote_count(row)));
-      return names;
-    };
+    auto needed_by = [&](std::size_t row) { return campaign::sets_needing(items, state, row); };
     const bool content = table.content.size() == table.size() && table.size() > 0;
     if (json) {
       nlohmann::ordered_json root;
@@ -252,7 +194,7 @@ struct label_command {
         campaign::evaluate(campaign, campaign::resolve_labels(campaign, stored));
     const campaign::campaign_state after = state_with(campaign, stored, pending);
     const campaign::import_summary summary = campaign.import_labels(
-        labels_path, pending, before.needed, finishing_events(before, after));
+        labels_path, pending, before.needed, campaign::finishing_events(before, after));
     report(summary, before, after);
   }
 
@@ -313,8 +255,9 @@ struct label_command {
         pending.push_back({row, annotator, gold[row], 0, 0});
       }
       const campaign::campaign_state after = state_with(campaign, stored, pending);
-      const campaign::import_summary summary = campaign.import_labels(
-          "column:" + from_column, pending, before.needed, finishing_events(before, after));
+      const campaign::import_summary summary =
+          campaign.import_labels("column:" + from_column, pending, before.needed,
+                                 campaign::finishing_events(before, after));
       total.records += summary.records;
       total.added += summary.added;
       total.repeated += summary.repeated;
@@ -384,62 +327,7 @@ struct status_command {
 
   void print_json(const campaign::store& campaign, const campaign::campaign_state& state,
                   const std::optional<campaign::rule_estimate>& what_if) const {
-    const auto& settings = campaign.settings();
-    nlohmann::ordered_json root;
-    root["campaign"] = database;
-    root["predictions"] = settings.predictions;
-    root["ensemble"] = settings.ensemble;
-    root["margin"] = settings.margin_of_error;
-    root["confidence"] = settings.confidence_level;
-    root["items"] = state.items;
-    root["finished"] = state.finished;
-    root["distinct_labelled"] = state.distinct_labelled;
-    root["label_records"] = state.label_records;
-    root["fixed_n_coordinated"] = state.fixed_n_coordinated;
-    root["independent_expected"] = state.independent_expected;
-    root["naive_sum"] = state.naive_sum;
-    nlohmann::ordered_json sets = nlohmann::ordered_json::object();
-    for (std::size_t s = 0; s < state.sets.size(); ++s) {
-      nlohmann::ordered_json set = set_json(state.sets[s]);
-      if (!state.recall.empty()) set["recall"] = ratio_json(state.recall[s]);
-      if (!state.f1.empty()) set["f1"] = ratio_json(state.f1[s]);
-      sets[state.sets[s].name] = std::move(set);
-    }
-    root["sets"] = std::move(sets);
-    if (!state.strata.empty()) {
-      nlohmann::ordered_json strata = nlohmann::ordered_json::array();
-      for (const auto& stratum : state.strata)
-        strata.push_back({{"votes", stratum.votes},
-                          {"items", stratum.items},
-                          {"sample_size", stratum.sample_size},
-                          {"labelled", stratum.labelled},
-                          {"true_items", stratum.true_items}});
-      root["strata"] = std::move(strata);
-    }
-    nlohmann::ordered_json annotators;
-    annotators["count"] = state.annotators;
-    annotators["observed_agreement"] = state.observed_agreement
-                                           ? nlohmann::ordered_json(*state.observed_agreement)
-                                           : nlohmann::ordered_json();
-    annotators["fleiss_kappa"] =
-        state.fleiss_kappa ? nlohmann::ordered_json(*state.fleiss_kappa) : nlohmann::ordered_json();
-    annotators["cohen_kappa"] =
-        state.cohen_kappa ? nlohmann::ordered_json(*state.cohen_kappa) : nlohmann::ordered_json();
-    nlohmann::ordered_json disagreements = nlohmann::ordered_json::array();
-    for (const auto& item : state.disagreements)
-      disagreements.push_back(
-          {{"id", item.id}, {"zeros", item.zeros}, {"ones", item.ones}, {"tied", item.tied()}});
-    annotators["disagreements"] = std::move(disagreements);
-    root["annotators"] = std::move(annotators);
-    if (what_if) {
-      nlohmann::ordered_json rule_json = set_json(what_if->set);
-      rule_json["rule"] = what_if->rule;
-      rule_json["more_labels"] = what_if->more_labels
-                                     ? nlohmann::ordered_json(*what_if->more_labels)
-                                     : nlohmann::ordered_json();
-      root["what_if"] = std::move(rule_json);
-    }
-    std::cout << root.dump(2) << '\n';
+    std::cout << campaign::status_json(campaign, state, what_if, 2) << '\n';
   }
 
   void print(const campaign::store& campaign, const campaign::campaign_state& state,

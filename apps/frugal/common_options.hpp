@@ -73,5 +73,6 @@ void add_train_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 /// campaign init, next, label, status, report.
 void add_campaign_commands(CLI::App& app);
+void add_serve_command(CLI::App& app);
 
 }  // namespace frugal::cli

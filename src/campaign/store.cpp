@@ -506,4 +506,31 @@ void store::append_event(std::string_view kind, std::string_view detail) {
   appending.commit();
 }
 
+bool store::remove_label(std::string_view id, std::string_view annotator) {
+  connection& db = *impl_->db;
+  transaction removing(db);
+  statement existing(
+      db, "SELECT label, labelled_at, import FROM labels WHERE id = ? AND annotator = ?");
+  existing.bind(1, id).bind(2, annotator);
+  if (!existing.step()) return false;
+  const nlohmann::json detail = {{"id", id},
+                                 {"annotator", annotator},
+                                 {"label", existing.integer(0)},
+                                 {"labelled_at", existing.text(1)},
+                                 {"import", existing.integer(2)}};
+  existing.reset();
+  statement erase(db, "DELETE FROM labels WHERE id = ? AND annotator = ?");
+  erase.bind(1, id).bind(2, annotator);
+  erase.run();
+  insert_event(db, utc_now(), "label undone", detail.dump());
+  removing.commit();
+  return true;
+}
+
+std::int64_t store::data_version() const {
+  statement query(*impl_->db, "PRAGMA data_version");
+  query.step();
+  return query.integer(0);
+}
+
 }  // namespace frugal::campaign

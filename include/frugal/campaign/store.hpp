@@ -106,6 +106,15 @@ class store {
 
   void append_event(std::string_view kind, std::string_view detail);
 
+  /// Deletes the label `annotator` gave `id`, in one transaction with a "label undone" event
+  /// (the label table is editable, the event log is not). Returns false, writing nothing, when
+  /// there is no such label.
+  bool remove_label(std::string_view id, std::string_view annotator);
+
+  /// A number that changes whenever another connection (another process) commits to the file
+  /// (SQLite's `PRAGMA data_version`); this store's own writes leave it unchanged. For caches.
+  std::int64_t data_version() const;
+
  private:
   struct impl;
   explicit store(std::unique_ptr<impl> state);
