@@ -51,12 +51,19 @@ async function loadNext() {
   for (const id of state.skipped) query.append("skip", id);
   const data = await call("GET", "/api/next?" + query.toString());
   show(data.item);
-  await refreshProgress();
+  refreshProgress();  // not awaited: the next key press need not wait for the numbers
+}
+
+// While a request is on its way, key presses are ignored (a label must go to the item shown);
+// body[data-busy] tells the user's eyes (cursor) and the browser test when it is over.
+function setBusy(busy) {
+  state.busy = busy;
+  document.body.dataset.busy = busy ? "1" : "0";
 }
 
 async function act(action) {
   if (state.busy) return;
-  state.busy = true;
+  setBusy(true);
   try {
     if (action === "undo") {
       const data = await call("POST", "/api/undo", { annotator: state.annotator });
@@ -75,14 +82,17 @@ async function act(action) {
   } catch (error) {
     say(error.message, true);
   } finally {
-    state.busy = false;
+    setBusy(false);
   }
 }
 
 function start() {
   $("name-card").hidden = true;
   $("who").textContent = state.annotator;
-  loadNext().catch((error) => say(error.message, true));
+  setBusy(true);
+  loadNext()
+    .catch((error) => say(error.message, true))
+    .finally(() => setBusy(false));
 }
 
 $("name-form").addEventListener("submit", (event) => {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "frugal/error.hpp"
 #include "frugal/io/predictions.hpp"
 #include "frugal/sampling/population.hpp"
+#include "serve/web_assets.hpp"
 
 namespace frugal::serve {
 namespace {
@@ -25,22 +27,6 @@ using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
 
 constexpr std::size_t max_annotator_bytes = 200;
-
-// Compiled in: the server reads nothing from disk, so no path can reach a file.
-constexpr const char* home_page = R"html(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>frugal serve</title></head>
-<body>
-<h1>frugal serve</h1>
-<p>The labelling API of this campaign (the browser page comes next). Every request carries the
-token: <code>?token=</code>, <code>Authorization: Bearer</code>, or the cookie this page set.</p>
-<ul>
-<li><code>GET /api/next?annotator=NAME</code>: the next item to label, leased to you</li>
-<li><code>POST /api/label</code> <code>{"annotator": NAME, "id": ID, "label": 0 or 1}</code></li>
-<li><code>POST /api/undo</code> <code>{"annotator": NAME}</code>: removes your last label</li>
-<li><a href="/api/status"><code>GET /api/status</code></a>: the campaign's status</li>
-</ul>
-</body></html>
-)html";
 
 struct request_error {
   int status;
@@ -279,20 +265,26 @@ struct server::impl {
     return item;
   }
 
-  json next(const std::string& annotator) {
+  // `skipped`: items the annotator passed over in this session (the page's `s` key); their
+  // leases are released so that someone else can take them.
+  json next(const std::string& annotator, const std::set<std::size_t>& skipped) {
     std::lock_guard lock(mutex);
     refresh(false);
-    std::optional<std::size_t> chosen = choose(annotator);
+    if (const auto found = lease_of.find(annotator);
+        found != lease_of.end() && skipped.count(found->second))
+      release(annotator);
+    std::optional<std::size_t> chosen = choose(annotator, skipped);
     if (!chosen && !evaluated) {
       refresh(true);
-      chosen = choose(annotator);
+      chosen = choose(annotator, skipped);
     }
     if (!chosen) return json{{"item", nullptr}, {"finished", state.finished}};
     hold(*chosen, annotator, clock_type::now());
     return json{{"item", item_json(*chosen)}, {"lease_seconds", options.lease.count()}};
   }
 
-  std::optional<std::size_t> choose(const std::string& annotator) {
+  std::optional<std::size_t> choose(const std::string& annotator,
+                                    const std::set<std::size_t>& skipped) {
     const auto now = clock_type::now();
     std::optional<std::size_t> chosen;
     if (const auto found = lease_of.find(annotator); found != lease_of.end()) {
@@ -309,7 +301,7 @@ struct server::impl {
         release(annotator);
     }
     for (std::size_t k = 0; !chosen && k < queue.size(); ++k)
-      if (available(queue[k], annotator, now)) chosen = queue[k];
+      if (!skipped.count(queue[k]) && available(queue[k], annotator, now)) chosen = queue[k];
     return chosen;
   }
 
@@ -364,7 +356,11 @@ struct server::impl {
       rows.pop_back();
       const std::string id(store.items().ids[row]);
       loaded = false;
-      if (store.remove_label(id, annotator)) return json{{"undone", id}};
+      if (store.remove_label(id, annotator)) {
+        // Give the undone item back first: the annotator's current lease would come first.
+        release(annotator);
+        return json{{"undone", id}};
+      }
     }
     throw request_error{404, fmt::format("annotator \"{}\" has no label to undo", annotator)};
   }
@@ -437,8 +433,22 @@ struct server::impl {
       else if (response.body.empty())
         send_error(response, response.status, reason(response.status));
     });
-    http.Get("/", guarded([](const httplib::Request&, httplib::Response& response) {
-               response.set_content(home_page, "text/html; charset=utf-8");
+    // The pages and their scripts are compiled in (web/ via cmake/embed_web.cmake): nothing is
+    // read from disk, so no request path can reach a file; an unknown asset name is a 404.
+    auto page = [this](std::string_view name) {
+      return guarded([name](const httplib::Request&, httplib::Response& response) {
+        const detail::web_asset* asset = detail::find_web_asset(name);
+        if (!asset) throw request_error{404, "not found"};
+        response.set_content(std::string(asset->body), std::string(asset->content_type));
+      });
+    };
+    http.Get("/", page("annotate.html"));
+    http.Get("/dashboard", page("dashboard.html"));
+    http.Get(R"(/assets/([A-Za-z0-9_-]+\.(?:js|css)))",
+             guarded([](const httplib::Request& request, httplib::Response& response) {
+               const detail::web_asset* asset = detail::find_web_asset(request.matches[1].str());
+               if (!asset) throw request_error{404, "not found"};
+               response.set_content(std::string(asset->body), std::string(asset->content_type));
              }));
     http.Get("/api/status", guarded([this](const httplib::Request&, httplib::Response& response) {
                response.set_content(status(), "application/json");
@@ -447,7 +457,15 @@ struct server::impl {
              guarded([this](const httplib::Request& request, httplib::Response& response) {
                if (!request.has_param("annotator"))
                  throw request_error{400, "missing ?annotator=NAME"};
-               send_json(response, 200, next(annotator_from(request.get_param_value("annotator"))));
+               std::set<std::size_t> skipped;
+               const std::size_t skips = request.get_param_value_count("skip");
+               if (skips > 1000) throw request_error{400, "at most 1000 skip= items"};
+               for (std::size_t k = 0; k < skips; ++k) {
+                 const std::ptrdiff_t row = index.find(request.get_param_value("skip", k));
+                 if (row >= 0) skipped.insert(static_cast<std::size_t>(row));
+               }
+               send_json(response, 200,
+                         next(annotator_from(request.get_param_value("annotator")), skipped));
              }));
     http.Post("/api/label",
               guarded([this](const httplib::Request& request, httplib::Response& response) {

@@ -225,7 +225,8 @@ TEST_F(serve_test, the_token_is_required_and_no_path_reaches_a_file) {
   const auto with_query = anonymous.Get("/?token=s3cret-token");
   ASSERT_TRUE(with_query);
   EXPECT_EQ(with_query->status, 200);
-  EXPECT_NE(with_query->body.find("/api/status"), std::string::npos) << with_query->body;
+  // The annotator page, compiled in, with its script.
+  EXPECT_NE(with_query->body.find("/assets/annotate.js"), std::string::npos) << with_query->body;
   EXPECT_NE(with_query->get_header_value("Set-Cookie").find("frugal_token=s3cret-token"),
             std::string::npos);
   EXPECT_EQ(anonymous.Get("/api/status", {{"Cookie", "a=b; frugal_token=s3cret-token"}})->status,
@@ -235,11 +236,23 @@ TEST_F(serve_test, the_token_is_required_and_no_path_reaches_a_file) {
 
   for (const char* path :
        {"/../etc/passwd", "/static/x", "/%2e%2e/%2e%2e/etc/passwd", "/%2E%2E%2Fetc%2Fpasswd",
-        "/api/../../etc/passwd", "/c.db", "/pred.csv", "/api/statusx", "/dashboard/../c.db"}) {
+        "/api/../../etc/passwd", "/c.db", "/pred.csv", "/api/statusx", "/dashboard/../c.db",
+        "/assets/../c.db", "/assets/..%2fc.db", "/assets/%2e%2e%2fc.db", "/assets/annotate.html",
+        "/assets/nothere.js", "/web/annotate.js", "/assets/style.css/../../c.db"}) {
     const auto result = client.Get(path);
     ASSERT_TRUE(result) << path;
     EXPECT_EQ(result->status, 404) << path << ": " << result->body;
     EXPECT_EQ(result->body.find("item-"), std::string::npos) << path;
+  }
+  // The compiled-in pages and assets are there, with their types.
+  for (const auto& [path, type] :
+       {std::pair{"/dashboard", "text/html"}, std::pair{"/assets/annotate.js", "text/javascript"},
+        std::pair{"/assets/dashboard.js", "text/javascript"},
+        std::pair{"/assets/style.css", "text/css"}}) {
+    const auto result = client.Get(path);
+    ASSERT_TRUE(result) << path;
+    EXPECT_EQ(result->status, 200) << path;
+    EXPECT_EQ(result->get_header_value("Content-Type").rfind(type, 0), 0u) << path;
   }
   EXPECT_EQ(server.stop(), 0) << read_file(dir_ / "serve.err");
 }
