@@ -22,7 +22,8 @@ struct serve_command {
 
   void run() {
     options.lease = std::chrono::seconds(lease_seconds);
-    serve::server server(campaign::store::open(database), options);
+    serve::server server(
+        campaign::store::open(database, campaign::commit_durability::process_crash), options);
     // Blocked before the pool's threads start, so that they inherit the mask.
     sigset_t signals;
     sigemptyset(&signals);

@@ -109,10 +109,11 @@ int user_version(connection& db) {
   return static_cast<int>(query.integer(0));
 }
 
-void configure(connection& db) {
+void configure(connection& db, commit_durability durability) {
   db.execute("PRAGMA journal_mode = WAL");
   // FULL: a committed import survives power loss too, not only a killed process.
-  db.execute("PRAGMA synchronous = FULL");
+  db.execute(durability == commit_durability::power_loss ? "PRAGMA synchronous = FULL"
+                                                         : "PRAGMA synchronous = NORMAL");
   db.execute("PRAGMA foreign_keys = ON");
 }
 
@@ -254,7 +255,7 @@ store store::create(const std::string& path, const io::prediction_table& table,
                                {"metrics", settings.metrics}};
       insert_event(db, settings.created_at, "created", detail.dump());
       creating.commit();
-      configure(db);
+      configure(db, commit_durability::power_loss);
     }
     if (std::filesystem::exists(path, error))
       throw input_error(path, 0, 0, "already exists (created by another process meanwhile)");
@@ -266,7 +267,7 @@ store store::create(const std::string& path, const io::prediction_table& table,
   return open(path);
 }
 
-store store::open(const std::string& path) {
+store store::open(const std::string& path, commit_durability durability) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error))
     throw input_error(path, 0, 0, "no such campaign file (create one with `frugal campaign init`)");
@@ -294,7 +295,7 @@ store store::open(const std::string& path) {
                  nlohmann::json{{"from", version}, {"to", schema_version}}.dump());
     migrating.commit();
   }
-  configure(db);
+  configure(db, durability);
   state->load();
   return store(std::move(state));
 }

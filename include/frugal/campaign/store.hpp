@@ -25,6 +25,8 @@ namespace frugal::campaign {
 /// The schema this build writes and reads.
 inline constexpr int schema_version = 1;
 
+enum class commit_durability { power_loss, process_crash };
+
 struct campaign_settings {
   std::string predictions;  ///< the file the campaign was made from (for messages)
   std::string fingerprint;  ///< io::fingerprint_hex of the predictions
@@ -69,7 +71,13 @@ class store {
                       const campaign_settings& settings);
   /// Opens an existing campaign. Throws frugal::input_error for a missing file, a file that is
   /// not a campaign, or one written by a newer schema.
-  static store open(const std::string& path);
+  ///
+  /// `durability`: power_loss (the default, synchronous=FULL: a committed import survives a
+  /// power cut) or process_crash (synchronous=NORMAL, for `frugal serve`'s one-label
+  /// transactions: a killed process still loses nothing committed and the file is never
+  /// corrupted, but a power cut may undo the last commits; about 2x the label rate).
+  static store open(const std::string& path,
+                    commit_durability durability = commit_durability::power_loss);
 
   store(store&&) noexcept;
   store& operator=(store&&) noexcept;

@@ -8,7 +8,11 @@
 ///   POST /api/label {"annotator", "id", "label": 0|1} -> {"stored": true, "added": 0|1}
 ///   POST /api/undo  {"annotator"}  -> {"undone": ID}: the annotator's last label via this server
 ///   GET  /api/status               -> the object of `frugal status --json`
-///   GET  /                         -> a short page describing the API
+///   GET  /                         -> the annotator page (web/annotate.html: keys 1, 0, u, s)
+///   GET  /dashboard                -> the live dashboard (web/dashboard.html)
+///   GET  /assets/NAME.js|css       -> their scripts and style, compiled in; nothing is read
+///                                     from disk, so no path reaches a file
+///   GET  /api/next?...&skip=ID...  -> skips the items the annotator passed over
 /// Errors are {"error": text} with 400 (malformed request), 401, 404 (unknown id or path),
 /// 409 (a different label from the same annotator is stored). A rejected request writes nothing.
 ///
