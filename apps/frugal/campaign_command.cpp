@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "frugal/error.hpp"
 #include "frugal/io/labels.hpp"
 #include "frugal/io/output_file.hpp"
+#include "frugal/io/png.hpp"
 #include "frugal/report/campaign_report.hpp"
 #include "frugal/sampling/population.hpp"
 
@@ -71,6 +73,8 @@ struct init_command {
   plan_options planning;
   std::string database;
   std::string metrics = "precision";
+  std::string images_dir;
+  static constexpr std::uintmax_t max_image_bytes = 1 << 20;
 
   void run() const {
     std::vector<std::string> metric_list = split_list(metrics);
@@ -94,7 +98,31 @@ struct init_command {
     settings.ensemble = items.rule().to_string();
     settings.metrics = metric_list;
     settings.created_at = campaign::utc_now();
-    const campaign::store created = campaign::store::create(database, table, settings);
+    std::size_t images_found = 0;
+    campaign::store::image_lookup images;
+    if (!images_dir.empty()) {
+      if (!std::filesystem::is_directory(images_dir))
+        throw input_error(images_dir, 0, 0, "is not a directory of item images");
+      images = [&](std::string_view id) -> std::optional<std::string> {
+        // Only ids that are plain file names: an id never walks out of the directory.
+        if (id.empty() || id.front() == '.' || id.find('/') != std::string_view::npos ||
+            id.find('\0') != std::string_view::npos)
+          return std::nullopt;
+        const std::filesystem::path file =
+            std::filesystem::path(images_dir) / (std::string(id) + ".png");
+        std::error_code error;
+        if (!std::filesystem::is_regular_file(file, error)) return std::nullopt;
+        if (std::filesystem::file_size(file, error) > max_image_bytes)
+          throw input_error(file.string(), 0, 0,
+                            fmt::format("is larger than {} bytes", max_image_bytes));
+        std::string bytes = io::read_whole_file(file.string());
+        if (!io::looks_like_png(bytes))
+          throw input_error(file.string(), 0, 0, "is not a PNG image");
+        ++images_found;
+        return bytes;
+      };
+    }
+    const campaign::store created = campaign::store::create(database, table, settings, images);
     const campaign::campaign_state state =
         campaign::evaluate(created, campaign::resolve_labels(created, {}));
     fmt::print("frugal campaign: {} created from {} ({} items, {} members, ensemble = {})\n",
@@ -102,6 +130,8 @@ struct init_command {
                settings.ensemble);
     fmt::print("  target ±{} at {}% confidence for {} sets; metrics {}\n", settings.margin_of_error,
                settings.confidence_level * 100, items.set_count(), fmt::join(metric_list, ","));
+    if (!images_dir.empty())
+      fmt::print("  {} item images stored from {}\n", grouped(images_found), images_dir);
     fmt::print(
         "  a fixed-n coordinated plan would label {} items; labelling starts with `frugal "
         "next {}`\n",
@@ -452,6 +482,9 @@ void add_campaign_commands(CLI::App& app) {
                    "Comma-separated: precision (always), recall, f1 (these add strata of "
                    "predicted negatives by vote count)")
       ->capture_default_str();
+  init_sub->add_option("--images", init->images_dir,
+                       "Directory of item images named <id>.png, kept in the campaign and shown "
+                       "by frugal serve");
   init_sub->callback([init] { init->run(); });
 
   auto next = std::make_shared<next_command>();

@@ -5,16 +5,28 @@
 
 #include <fmt/format.h>
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "common_options.hpp"
 #include "frugal/estimation/simulation.hpp"
 #include "frugal/io/labels.hpp"
+#include "frugal/io/output_file.hpp"
+#include "frugal/io/png.hpp"
+#include "frugal/train/datasets.hpp"
 #include "frugal/train/ensemble_demo.hpp"
 
 namespace frugal::cli {
@@ -41,6 +53,8 @@ struct demo_command {
   estimate_options estimating;
   std::size_t trials = 300;
   unsigned threads = 0;
+  bool serve = false;
+  int port = 8080;
 
   void run() {
     use_passive_openmp_threads();
@@ -99,6 +113,55 @@ struct demo_command {
     run_round(items, gold, plan);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     fmt::print("\nfrugal demo: done in {:.1f} s\n", elapsed.count());
+    if (serve) serve_in_browser(ensemble);
+  }
+
+  // --serve: the test images as PNG files (<dir>/images/test-<i>.png, the predictions' ids), a
+  // campaign that keeps them (<dir>/serve.db, made afresh), then `frugal serve` on it. The two
+  // steps run the sibling `frugal` binary, so the server process does not carry LibTorch.
+  void serve_in_browser(const train::demo_ensemble& ensemble) const {
+    const train::image_dataset test = train::load_fashion_mnist("test", settings.data_directory);
+    const std::filesystem::path images = std::filesystem::path(settings.directory) / "images";
+    std::filesystem::create_directories(images);
+    const std::size_t pixels = test.rows * test.columns;
+    for (std::size_t i = 0; i < test.size(); ++i) {
+      const std::string png = io::encode_grayscale_png(
+          std::span(test.pixels).subspan(i * pixels, pixels), test.rows, test.columns);
+      io::write_file_atomically((images / fmt::format("test-{}.png", i)).string(),
+                                [&](std::ostream& out) { out << png; });
+    }
+    fmt::print("\n== serving the campaign in the browser: {} test images written to {}\n",
+               grouped(test.size()), images.string());
+    const std::string database = (std::filesystem::path(settings.directory) / "serve.db").string();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(database + suffix);
+    std::error_code error;
+    const std::string frugal =
+        (std::filesystem::read_symlink("/proc/self/exe", error).parent_path() / "frugal").string();
+    const std::string port_text = std::to_string(port);
+    run_or_fail({frugal, "campaign", "init", database, "--predictions", ensemble.predictions_path,
+                 "--images", images.string(), "--seed", std::to_string(planning.seed)});
+    std::fflush(stdout);
+    std::vector<std::string> serve_arguments = {frugal, "serve", database, "--port", port_text};
+    std::vector<char*> argv;
+    for (std::string& argument : serve_arguments) argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    ::execv(frugal.c_str(), argv.data());
+    throw std::runtime_error(fmt::format("cannot run {}: {}", frugal, std::strerror(errno)));
+  }
+
+  static void run_or_fail(std::vector<std::string> arguments) {
+    std::vector<char*> argv;
+    for (std::string& argument : arguments) argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    std::fflush(stdout);
+    pid_t child = 0;
+    if (posix_spawn(&child, argv[0], nullptr, nullptr, argv.data(), environ) != 0)
+      throw std::runtime_error(
+          fmt::format("cannot run {}: {}", arguments[0], std::strerror(errno)));
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      throw std::runtime_error(fmt::format("{} {} failed", arguments[0], arguments[1]));
   }
 
   void simulate_designs(const sampling::population& items, const io::resolved_labels& gold,
@@ -216,6 +279,12 @@ void add_demo_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
   sub->add_option("--threads", command->threads, "Threads for training and simulation (0 = all)")
       ->capture_default_str();
+  sub->add_flag("--serve", command->serve,
+                "Then write the test images as PNG, put them in a campaign (<dir>/serve.db) and "
+                "run `frugal serve` on it: label real pictures in the browser (until Ctrl-C)");
+  sub->add_option("--port", command->port, "With --serve: the port (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
   sub->callback([command] { command->run(); });
 }
 

@@ -54,7 +54,8 @@ void add_serve_command(CLI::App& app) {
   auto command = std::make_shared<serve_command>();
   CLI::App* sub = app.add_subcommand(
       "serve",
-      "Serve a campaign's labelling API over HTTP (next item, label, undo, status) to annotators");
+      "Serve a campaign to annotators in the browser: the labelling page, a live dashboard and "
+      "their JSON API");
   sub->add_option("DB", command->database, "Campaign file")->required();
   sub->add_option("--host", command->options.host, "Address to listen on")->capture_default_str();
   sub->add_option("--port", command->options.port, "Port (0: any free port; the URL shows it)")
@@ -72,8 +73,10 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{100}));
   sub->footer(
       "Prints `frugal serve: http://HOST:PORT/?token=TOKEN` and serves until SIGINT or SIGTERM. "
-      "API: GET /api/next?annotator=NAME, POST /api/label {annotator,id,label}, POST /api/undo "
-      "{annotator}, GET /api/status (the object of `frugal status --json`).");
+      "Pages: / (label items: keys 1, 0, u undo, s skip), /dashboard. API: GET "
+      "/api/next?annotator=NAME[&skip=ID], POST /api/label {annotator,id,label}, POST /api/undo "
+      "{annotator}, GET /api/status (the object of `frugal status --json`), GET "
+      "/api/image?row=N.");
   sub->callback([command] { command->run(); });
 }
 

@@ -58,6 +58,13 @@ statement& statement::bind(int index, std::string_view value) {
   return *this;
 }
 
+statement& statement::bind_blob(int index, std::string_view bytes) {
+  if (sqlite3_bind_blob64(statement_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT) !=
+      SQLITE_OK)
+    db_->fail("campaign database");
+  return *this;
+}
+
 statement& statement::bind_null(int index) {
   if (sqlite3_bind_null(statement_, index) != SQLITE_OK) db_->fail("campaign database");
   return *this;
@@ -83,6 +90,13 @@ void statement::reset() {
 
 std::int64_t statement::integer(int column) const {
   return sqlite3_column_int64(statement_, column);
+}
+
+std::string statement::blob(int column) const {
+  const void* bytes = sqlite3_column_blob(statement_, column);
+  return bytes ? std::string(static_cast<const char*>(bytes),
+                             static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+               : std::string();
 }
 
 std::string statement::text(int column) const {

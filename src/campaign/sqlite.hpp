@@ -40,6 +40,7 @@ class statement {
   statement& bind(int index, std::int64_t value);
   statement& bind(int index, std::string_view value);
   statement& bind_null(int index);
+  statement& bind_blob(int index, std::string_view bytes);
   /// true while a row is available.
   bool step();
   /// Runs a statement that returns no rows, then resets it for the next bindings.
@@ -48,6 +49,7 @@ class statement {
 
   std::int64_t integer(int column) const;
   std::string text(int column) const;
+  std::string blob(int column) const;
   bool is_null(int column) const;
 
  private:

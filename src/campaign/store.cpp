@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
 
 #include "campaign/sqlite.hpp"
@@ -72,6 +73,11 @@ CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+)sql",
+    // 1 -> 2: item images (PNG bytes) kept in the campaign, so that `frugal serve` shows them
+    // without reading any file.
+    R"sql(
+CREATE TABLE images (rank INTEGER PRIMARY KEY REFERENCES items(rank), png BLOB NOT NULL);
 )sql",
 };
 static_assert(std::size(migrations) == schema_version);
@@ -166,7 +172,7 @@ const std::vector<std::uint64_t>& store::priority_keys() const noexcept {
 }
 
 store store::create(const std::string& path, const io::prediction_table& table,
-                    const campaign_settings& settings) {
+                    const campaign_settings& settings, const image_lookup& images) {
   std::error_code error;
   if (std::filesystem::exists(path, error))
     throw input_error(path, 0, 0,
@@ -185,7 +191,7 @@ store store::create(const std::string& path, const io::prediction_table& table,
       connection db(temporary, connection::mode::create_new);
       // The bulk load is one transaction in rollback-journal mode; WAL is switched on after.
       transaction creating(db);
-      db.execute(migrations[0]);
+      for (const char* step : migrations) db.execute(step);
       db.execute(fmt::format("PRAGMA user_version = {}", schema_version).c_str());
       statement setting(db, "INSERT INTO settings (key, value) VALUES (?, ?)");
       const std::pair<std::string, std::string> values[] = {
@@ -220,6 +226,7 @@ store store::create(const std::string& path, const io::prediction_table& table,
       });
       const bool has_parent = rule.rule == sampling::ensemble_rule::kind::column;
       const bool has_content = table.content.size() == table.size() && table.size() > 0;
+      statement image(db, "INSERT INTO images (rank, png) VALUES (?, ?)");
       statement item(db,
                      "INSERT INTO items (rank, id, priority, votes, parent, gold, content, line) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -243,6 +250,12 @@ store store::create(const std::string& path, const io::prediction_table& table,
           item.bind_null(7);
         item.bind(8, static_cast<std::int64_t>(table.lines[row]));
         item.run();
+        if (images) {
+          if (const std::optional<std::string> png = images(table.ids[row])) {
+            image.bind(1, static_cast<std::int64_t>(rank)).bind_blob(2, *png);
+            image.run();
+          }
+        }
       }
       nlohmann::json detail = {{"predictions", settings.predictions},
                                {"fingerprint", settings.fingerprint},
@@ -394,6 +407,30 @@ void store::impl::load() {
     for (const std::string& text : contents) items.content.push_back(text);
   }
   items.fingerprint = unsigned_number("fingerprint", 16);
+}
+
+std::optional<std::string> store::image(std::size_t row) const {
+  statement query(*impl_->db, "SELECT png FROM images WHERE rank = ?");
+  query.bind(1, static_cast<std::int64_t>(row));
+  if (!query.step()) return std::nullopt;
+  return query.blob(0);
+}
+
+std::vector<bool> store::rows_with_images() const {
+  std::vector<bool> rows(impl_->items.size(), false);
+  statement query(*impl_->db, "SELECT rank FROM images");
+  while (query.step()) {
+    const std::int64_t rank = query.integer(0);
+    if (rank >= 0 && static_cast<std::size_t>(rank) < rows.size())
+      rows[static_cast<std::size_t>(rank)] = true;
+  }
+  return rows;
+}
+
+std::size_t store::image_count() const {
+  statement query(*impl_->db, "SELECT COUNT(*) FROM images");
+  query.step();
+  return static_cast<std::size_t>(query.integer(0));
 }
 
 std::vector<label_record> store::labels() const {

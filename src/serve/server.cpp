@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -117,6 +118,7 @@ struct server::impl {
   server_options options;
   io::id_index index;
   sampling::population items;
+  std::vector<bool> has_image;  // per row: the campaign holds its image (an "image" URL)
   httplib::Server http;
   int port = -1;
 
@@ -146,7 +148,13 @@ struct server::impl {
       : store(std::move(campaign)),
         options(std::move(chosen)),
         index(store.items()),
-        items(store.items(), sampling::ensemble_rule::parse(store.settings().ensemble)) {}
+        items(store.items(), sampling::ensemble_rule::parse(store.settings().ensemble)),
+        has_image(store.rows_with_images()) {}
+
+  std::optional<std::string> image(std::size_t row) {
+    std::lock_guard lock(mutex);
+    return store.image(row);
+  }
 
   void rebuild_queue() {
     queue = campaign::next_rows(state, labels, state.needed.size());
@@ -262,6 +270,7 @@ struct server::impl {
     if (table.content.size() == table.size() && table.size() > 0)
       item["content"] = table.content[row];
     item["sets"] = campaign::sets_needing(items, state, row);
+    if (has_image[row]) item["image"] = "/api/image?row=" + std::to_string(row);
     return item;
   }
 
@@ -453,6 +462,20 @@ struct server::impl {
     http.Get("/api/status", guarded([this](const httplib::Request&, httplib::Response& response) {
                response.set_content(status(), "application/json");
              }));
+    // An item's image, from the campaign file (row = its rank, as in the item's "image" URL).
+    http.Get(
+        "/api/image", guarded([this](const httplib::Request& request, httplib::Response& response) {
+          const std::string text = request.get_param_value("row");
+          std::size_t row = 0;
+          const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), row);
+          if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+              row >= store.items().size())
+            throw request_error{404, "no such item"};
+          const std::optional<std::string> png = image(row);
+          if (!png) throw request_error{404, "the item has no image"};
+          response.set_header("Cache-Control", "private, max-age=3600");
+          response.set_content(*png, "image/png");
+        }));
     http.Get("/api/next",
              guarded([this](const httplib::Request& request, httplib::Response& response) {
                if (!request.has_param("annotator"))

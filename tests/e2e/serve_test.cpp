@@ -257,6 +257,65 @@ TEST_F(serve_test, the_token_is_required_and_no_path_reaches_a_file) {
   EXPECT_EQ(server.stop(), 0) << read_file(dir_ / "serve.err");
 }
 
+// `campaign init --images DIR` keeps <id>.png files in the campaign; the server hands them out
+// as "image" URLs. A file that is not a PNG is bad input (exit 3) and no campaign is made.
+TEST_F(serve_test, item_images_are_kept_in_the_campaign_and_served) {
+  make_campaign(300, {}, "0.05");
+  const fs::path images = dir_ / "images";
+  fs::create_directories(images);
+  const std::string png_signature("\x89PNG\r\n\x1a\n", 8);
+  std::set<std::string> with_image;
+  for (int i = 0; i < 300; i += 2) {
+    const std::string id = "item-" + std::to_string(i);
+    std::ofstream(images / (id + ".png"), std::ios::binary) << png_signature << "pixels of " << id;
+    with_image.insert(id);
+  }
+  const command_result created = run_command(
+      {frugal_path, "campaign", "init", "i.db", "--predictions", "pred.csv", "--images", "images"},
+      dir_);
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_NE(created.out.find("150 item images stored"), std::string::npos) << created.out;
+
+  std::ofstream(images / "item-1.png") << "not a picture";
+  const command_result refused = run_command(
+      {frugal_path, "campaign", "init", "j.db", "--predictions", "pred.csv", "--images", "images"},
+      dir_);
+  EXPECT_EQ(refused.exit_code, 3);
+  EXPECT_NE(refused.err.find("item-1.png"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("is not a PNG image"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(dir_ / "j.db"));
+
+  fs::rename(dir_ / "i.db", dir_ / "c.db");
+  for (const char* suffix : {"-wal", "-shm"})
+    if (fs::exists(dir_ / (std::string("i.db") + suffix)))
+      fs::rename(dir_ / (std::string("i.db") + suffix), dir_ / (std::string("c.db") + suffix));
+  server_process server(dir_, {});
+  auto client = server.client();
+  std::size_t shown = 0;
+  for (int round = 0; round < 20; ++round) {
+    const json item = body_json(client.Get("/api/next?annotator=ann"))["item"];
+    if (item.is_null()) break;
+    const std::string id = item["id"];
+    if (!with_image.count(id)) {
+      EXPECT_FALSE(item.contains("image")) << id;
+    } else {
+      ASSERT_TRUE(item.contains("image")) << id;
+      const auto picture = client.Get(item["image"].get<std::string>());
+      ASSERT_TRUE(picture);
+      EXPECT_EQ(picture->status, 200);
+      EXPECT_EQ(picture->get_header_value("Content-Type"), "image/png");
+      EXPECT_EQ(picture->body, png_signature + "pixels of " + id);
+      ++shown;
+    }
+    post(client, "/api/label", {{"annotator", "ann"}, {"id", id}, {"label", 1}});
+  }
+  EXPECT_GT(shown, 3u);
+  for (const char* path : {"/api/image?row=", "/api/image?row=x", "/api/image?row=-1",
+                           "/api/image?row=99999", "/api/image?row=1e3"})
+    EXPECT_EQ(client.Get(path)->status, 404) << path;
+  EXPECT_EQ(server.stop(), 0) << read_file(dir_ / "serve.err");
+}
+
 TEST_F(serve_test, rejected_requests_write_nothing) {
   make_campaign(2000, {}, "0.05");
   server_process server(dir_, {});

@@ -238,6 +238,51 @@ TEST_F(campaign_store_test, create_then_open_round_trips_everything) {
 
 // --ensemble column:NAME: the parent's own votes are stored and read back, and the parent set is
 // formed from them.
+// A file of schema 1 (before item images) is brought forward when it is opened: the images
+// table appears, the labels are kept, and the log says so.
+TEST_F(campaign_store_test, a_schema_1_file_is_migrated_when_opened) {
+  fs::copy_file(fs::path(FRUGAL_TEST_DATA_DIR) / "campaign_schema_1.db", path("old.db"));
+  {
+    raw_database before(path("old.db"));
+    EXPECT_EQ(before.integer("PRAGMA user_version"), 1);
+  }
+  {
+    const store campaign = store::open(path("old.db"));
+    EXPECT_EQ(campaign.items().size(), 5u);
+    EXPECT_EQ(campaign.labels().size(), 3u);
+    EXPECT_EQ(campaign.image_count(), 0u);
+    const auto events = campaign.events();
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().kind, "migrated");
+    EXPECT_TRUE(contains(events.back().detail, "\"from\":1")) << events.back().detail;
+  }
+  raw_database after(path("old.db"));
+  EXPECT_EQ(after.integer("PRAGMA user_version"), schema_version);
+  EXPECT_EQ(after.integer("SELECT COUNT(*) FROM images"), 0);
+  // Opening again migrates nothing more.
+  { const store again = store::open(path("old.db")); }
+  EXPECT_EQ(after.integer("SELECT COUNT(*) FROM events WHERE kind = 'migrated'"), 1);
+}
+
+TEST_F(campaign_store_test, item_images_round_trip) {
+  const io::prediction_table table = parse_table(synthetic_csv(50, 2));
+  const store::image_lookup images = [](std::string_view id) -> std::optional<std::string> {
+    if (id.back() % 2 != 0) return std::nullopt;
+    return "\x89PNG\r\n\x1a\n" + std::string(id) + std::string("\0bytes", 6);
+  };
+  { const store created = store::create(path("i.db"), table, settings_for(table), images); }
+  const store campaign = store::open(path("i.db"));
+  std::size_t expected = 0;
+  for (std::size_t row = 0; row < campaign.items().size(); ++row) {
+    const std::string_view id = campaign.items().ids[row];
+    const std::optional<std::string> image = campaign.image(row);
+    EXPECT_EQ(image, images(id)) << id;  // binary-safe: the NUL byte survives
+    expected += images(id).has_value();
+  }
+  EXPECT_EQ(campaign.image_count(), expected);
+  EXPECT_GT(expected, 0u);
+}
+
 TEST_F(campaign_store_test, a_parent_column_round_trips) {
   std::string csv = "id,m1,m2,p,label\n";
   std::size_t parent_positives = 0;

@@ -13,7 +13,9 @@
 /// from a newer one is refused.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +25,7 @@
 namespace frugal::campaign {
 
 /// The schema this build writes and reads.
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 enum class commit_durability { power_loss, process_crash };
 
@@ -67,8 +69,11 @@ class store {
   /// Creates a new campaign file from predictions read with `keep_content`. Items are stored in
   /// priority order. Throws frugal::input_error when the file exists or cannot be written; on
   /// failure no file is left behind.
+  /// `images`, when given, returns an item's image (PNG bytes) by id, or nothing; the images
+  /// are kept in the campaign (schema 2) for `frugal serve`.
+  using image_lookup = std::function<std::optional<std::string>(std::string_view id)>;
   static store create(const std::string& path, const io::prediction_table& table,
-                      const campaign_settings& settings);
+                      const campaign_settings& settings, const image_lookup& images = {});
   /// Opens an existing campaign. Throws frugal::input_error for a missing file, a file that is
   /// not a campaign, or one written by a newer schema.
   ///
@@ -93,6 +98,11 @@ class store {
   const std::vector<std::uint64_t>& priority_keys() const noexcept;
 
   std::vector<label_record> labels() const;
+  /// The PNG bytes of the item at `row` of items(), if the campaign has its image.
+  std::optional<std::string> image(std::size_t row) const;
+  std::size_t image_count() const;
+  /// Per row of items(): whether the campaign holds its image.
+  std::vector<bool> rows_with_images() const;
   std::vector<event_record> events() const;
 
   /// Stores labels in one transaction. `rows` are the rows of `records` in items(); a label that
