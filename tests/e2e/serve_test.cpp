@@ -483,6 +483,25 @@ TEST_F(serve_test, overlap_gives_an_item_to_k_annotators) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+// A lease runs out: an item handed to an annotator who never labels it goes to someone else
+// after --lease-seconds, and not before.
+TEST_F(serve_test, an_expired_lease_frees_the_item) {
+  make_campaign(2000, {}, "0.05");
+  server_process server(dir_, {"--lease-seconds", "1"});
+  ASSERT_TRUE(server.started()) << server.first_line() << read_file(dir_ / "serve.err");
+  auto client = server.client();
+  auto next_id = [&](const std::string& annotator) -> std::string {
+    const json answer = body_json(client.Get(("/api/next?annotator=" + annotator).c_str()));
+    return answer["item"].is_object() ? answer["item"]["id"].get<std::string>() : "";
+  };
+  const std::string held = next_id("slow");
+  ASSERT_FALSE(held.empty());
+  EXPECT_NE(next_id("quick"), held) << "leased to slow";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  EXPECT_EQ(next_id("late"), held) << "the lease expired: the first item in priority order again";
+  EXPECT_EQ(server.stop(), 0);
+}
+
 TEST_F(serve_test, eight_annotators_post_five_thousand_labels) {
   // Low-precision members and a margin of 0.02: the campaign needs about 5,000 labels.
   const auto gold = make_campaign(20000, {"--skill-low", "0.3", "--skill-high", "0.8"}, "0.02");
