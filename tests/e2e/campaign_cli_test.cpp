@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "e2e/run_command.hpp"
+#include "frugal/campaign/store.hpp"
 
 namespace frugal::e2e {
 namespace {
@@ -93,18 +94,8 @@ void set_user_version(const fs::path& path, int version) {
   sqlite3_close(db);
 }
 
-class campaign_cli_test : public ::testing::Test {
+class campaign_cli_test : public scratch_directory_test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "frugal-campaign-e2e-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << "mkdtemp " << pattern;
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
   command_result frugal(std::vector<std::string> arguments) const {
     arguments.insert(arguments.begin(), frugal_path);
     return run_command(arguments, dir_);
@@ -145,8 +136,6 @@ class campaign_cli_test : public ::testing::Test {
     out << text;
   }
   std::string read(const std::string& name) const { return read_file(dir_ / name); }
-
-  fs::path dir_;
 };
 
 // Bad input: exit 3, nothing on stdout, stderr opening with the position.
@@ -424,7 +413,7 @@ TEST_F(campaign_cli_test, content_round_trips_and_ties_are_offered_again) {
 TEST_F(campaign_cli_test, a_campaign_from_a_newer_frugal_is_refused) {
   generate("pred.csv", 500);
   init("c.db", "pred.csv");
-  set_user_version(dir_ / "c.db", 2);  // schema_version + 1
+  set_user_version(dir_ / "c.db", campaign::schema_version + 1);
   for (const std::vector<std::string>& command :
        {std::vector<std::string>{"status", "c.db"}, std::vector<std::string>{"next", "c.db"},
         std::vector<std::string>{"status", "c.db", "--json"}}) {

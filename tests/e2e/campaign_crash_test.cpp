@@ -111,18 +111,8 @@ class database {
   sqlite3* db_ = nullptr;
 };
 
-class campaign_crash_test : public ::testing::Test {
+class campaign_crash_test : public scratch_directory_test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "frugal-crash-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << "mkdtemp " << pattern;
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-  fs::path dir_;
 };
 
 TEST_F(campaign_crash_test, a_killed_import_leaves_all_of_its_labels_or_none) {

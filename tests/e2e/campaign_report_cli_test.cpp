@@ -22,18 +22,8 @@ namespace fs = std::filesystem;
 const std::string frugal_path = FRUGAL_CLI_PATH;
 const std::string generate_path = FRUGAL_GENERATE_PATH;
 
-class campaign_report_cli_test : public ::testing::Test {
+class campaign_report_cli_test : public scratch_directory_test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "frugal-e2e-report-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << "mkdtemp " << pattern;
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
   command_result frugal(std::vector<std::string> arguments) const {
     arguments.insert(arguments.begin(), frugal_path);
     return run_command(arguments, dir_);
@@ -51,8 +41,6 @@ class campaign_report_cli_test : public ::testing::Test {
     buffer << in.rdbuf();
     return buffer.str();
   }
-
-  fs::path dir_;
 };
 
 TEST_F(campaign_report_cli_test, writes_a_self_contained_page) {

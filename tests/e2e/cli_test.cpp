@@ -241,18 +241,8 @@ std::vector<std::string> keys_of(const json& object) {
 
 // ---------------------------------------------------------------------------------------------
 
-class cli_test : public ::testing::Test {
+class cli_test : public scratch_directory_test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "frugal-e2e-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << "mkdtemp " << pattern;
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
   command_result frugal(std::vector<std::string> arguments, const fs::path& where = {}) const {
     arguments.insert(arguments.begin(), frugal_path);
     return run_command(arguments, where.empty() ? dir_ : dir_ / where);
@@ -314,8 +304,6 @@ class cli_test : public ::testing::Test {
       text += csv_field(id) + ',' + std::to_string(data.labels[data.row_of.at(id)]) + '\n';
     write(name, text);
   }
-
-  fs::path dir_;
 };
 
 // Bad input: exit 3, nothing on stdout, and stderr opening with the exact position.

@@ -5,6 +5,7 @@
 // that killed it, as a shell reports it.
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -175,5 +176,20 @@ inline std::vector<std::vector<std::string>> parse_csv(std::string_view text,
   }
   return records;
 }
+
+/// A fresh directory under /tmp for each test (`dir_`), removed with everything in it afterwards.
+class scratch_directory_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "frugal-e2e-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << "mkdtemp " << pattern;
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  std::filesystem::path dir_;
+};
 
 }  // namespace frugal::e2e

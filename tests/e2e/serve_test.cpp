@@ -130,18 +130,8 @@ class server_process {
   int port_ = 0;
 };
 
-class serve_test : public ::testing::Test {
+class serve_test : public scratch_directory_test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "frugal-serve-e2e-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << "mkdtemp " << pattern;
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
   // Predictions with gold labels and a campaign c.db made from them; returns the gold labels.
   std::map<std::string, int> make_campaign(std::size_t items, const std::vector<std::string>& skill,
                                            const std::string& margin) const {
@@ -166,8 +156,6 @@ class serve_test : public ::testing::Test {
       gold[records[r][0]] = records[r][label_column] == "1" ? 1 : 0;
     return gold;
   }
-
-  fs::path dir_;
 };
 
 json body_json(const httplib::Result& result) {
