@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
-#include <utility>
 
 #include "frugal/error.hpp"
 
@@ -37,26 +36,27 @@ double betting_confidence_sequence::bet(std::size_t step, double remaining_mean,
   return room > 0.0 ? std::min(lambda, settings_.truncation / room) : lambda;
 }
 
-// The largest log K over the steps seen so far for the candidate count: the candidate has been
-// rejected at some time if and only if this reaches log(2/alpha) (the running intersection).
-double betting_confidence_sequence::peak_log_capital(std::size_t count, bool upper_side) const {
-  double log_capital = 0.0;
-  double peak = 0.0;
-  for (std::size_t step = 0; step < values_.size(); ++step) {
-    const double remaining = static_cast<double>(population_ - step);
-    const double mean =
-        (static_cast<double>(count) - static_cast<double>(sums_before_[step])) / remaining;
-    const double excess = static_cast<double>(values_[step]) - mean;
-    const double factor =
-        upper_side ? 1.0 - bet(step, mean, true) * excess : 1.0 + bet(step, mean, false) * excess;
-    log_capital += std::log(factor);
-    peak = std::max(peak, log_capital);
-  }
-  return peak;
+// log of one factor of K+ (upper_side false) or K- (true) at `step` for the candidate count.
+double betting_confidence_sequence::log_factor(std::size_t step, std::size_t count,
+                                               bool upper_side) const noexcept {
+  const double remaining = static_cast<double>(population_ - step);
+  const double mean =
+      (static_cast<double>(count) - static_cast<double>(sums_before_[step])) / remaining;
+  const double excess = static_cast<double>(values_[step]) - mean;
+  return std::log(upper_side ? 1.0 - bet(step, mean, true) * excess
+                             : 1.0 + bet(step, mean, false) * excess);
 }
 
-bool betting_confidence_sequence::rejected(std::size_t count, bool upper_side) const {
-  return peak_log_capital(count, upper_side) >= log_threshold_;
+// log K after the steps seen so far, and its largest value on the way: the candidate has been
+// rejected at some time if and only if the peak reaches log(2/alpha) (the running intersection).
+betting_confidence_sequence::capital betting_confidence_sequence::walk(std::size_t count,
+                                                                       bool upper_side) const {
+  capital result;
+  for (std::size_t step = 0; step < values_.size(); ++step) {
+    result.current += log_factor(step, count, upper_side);
+    result.peak = std::max(result.peak, result.current);
+  }
+  return result;
 }
 
 void betting_confidence_sequence::add(bool value) {
@@ -69,13 +69,21 @@ void betting_confidence_sequence::add(bool value) {
   sums_before_.push_back(successes_);
   values_.push_back(value ? 1 : 0);
   successes_ += value ? 1 : 0;
-  mean_sum_ += value ? 1.0 : 0.0;
-  const double running_mean = mean_sum_ / static_cast<double>(seen + 2);
+  // mu_t = (1/2 + S_t) / (t + 1), with t = seen + 1 values now.
+  const double running_mean =
+      (0.5 + static_cast<double>(successes_)) / static_cast<double>(seen + 2);
   const double deviation = (value ? 1.0 : 0.0) - running_mean;
   square_sum_ += deviation * deviation;
   if (contradicted_) return;
+  // On a contradiction the interval stays as it was before this item: both ends.
+  const std::size_t lower_before = lower_;
+  const double lower_capital_before = lower_log_capital_;
   update_lower();
   if (!contradicted_) update_upper();
+  if (contradicted_) {
+    lower_ = lower_before;
+    lower_log_capital_ = lower_capital_before;
+  }
 }
 
 void betting_confidence_sequence::update_lower() {
@@ -85,17 +93,15 @@ void betting_confidence_sequence::update_lower() {
   std::size_t candidate = std::max(lower_, successes_);
   if (candidate == lower_) {
     // Carry the current end's capital forward by one factor.
-    const double remaining = static_cast<double>(population_ - step);
-    const double mean =
-        (static_cast<double>(lower_) - static_cast<double>(sums_before_[step])) / remaining;
-    lower_log_capital_ +=
-        std::log(1.0 + bet(step, mean, false) * (static_cast<double>(values_[step]) - mean));
+    lower_log_capital_ += log_factor(step, lower_, false);
     if (lower_log_capital_ < log_threshold_) return;
     ++candidate;
   }
-  if (candidate > limit || rejected(candidate, false)) {
-    // Gallop up from the candidate, then bisect: rejected(M) is monotone, true below the end.
-    std::size_t low = candidate;  // rejected (or past upper_)
+  // The end is the smallest count not rejected; rejection is monotone (true below the end).
+  // Gallop up from the candidate, then bisect, keeping the capital of the best count found.
+  capital found;
+  if (candidate > limit || (found = walk(candidate, false)).peak >= log_threshold_) {
+    std::size_t low = candidate;  // rejected (or past limit)
     std::size_t step_size = 1;
     std::size_t high = candidate;
     for (;;) {
@@ -104,22 +110,25 @@ void betting_confidence_sequence::update_lower() {
         return;
       }
       high = std::min(limit, low + step_size);
-      if (!rejected(high, false)) break;
+      found = walk(high, false);
+      if (found.peak < log_threshold_) break;
       low = high;
       step_size *= 2;
     }
     while (high - low > 1) {
       const std::size_t middle = low + (high - low) / 2;
-      if (rejected(middle, false)) {
+      const capital probe = walk(middle, false);
+      if (probe.peak >= log_threshold_) {
         low = middle;
       } else {
         high = middle;
+        found = probe;
       }
     }
     candidate = high;
   }
   lower_ = candidate;
-  lower_log_capital_ = current_log_capital(lower_, false);
+  lower_log_capital_ = found.current;
 }
 
 void betting_confidence_sequence::update_upper() {
@@ -127,11 +136,7 @@ void betting_confidence_sequence::update_upper() {
   const std::size_t feasible = successes_ + (population_ - values_.size());
   std::size_t candidate = std::min(upper_, feasible);
   if (candidate == upper_) {
-    const double remaining = static_cast<double>(population_ - step);
-    const double mean =
-        (static_cast<double>(upper_) - static_cast<double>(sums_before_[step])) / remaining;
-    upper_log_capital_ +=
-        std::log(1.0 - bet(step, mean, true) * (static_cast<double>(values_[step]) - mean));
+    upper_log_capital_ += log_factor(step, upper_, true);
     if (upper_log_capital_ < log_threshold_) return;
     if (candidate == 0) {
       contradicted_ = true;
@@ -139,7 +144,9 @@ void betting_confidence_sequence::update_upper() {
     }
     --candidate;
   }
-  if (candidate < lower_ || rejected(candidate, true)) {
+  // The mirror image of update_lower: the largest count not rejected, searching downwards.
+  capital found;
+  if (candidate < lower_ || (found = walk(candidate, true)).peak >= log_threshold_) {
     std::size_t high = candidate;  // rejected (or below lower_)
     std::size_t step_size = 1;
     std::size_t low = candidate;
@@ -149,35 +156,25 @@ void betting_confidence_sequence::update_upper() {
         return;
       }
       low = high - std::min(high - lower_, step_size);
-      if (!rejected(low, true)) break;
+      found = walk(low, true);
+      if (found.peak < log_threshold_) break;
       high = low;
       step_size *= 2;
     }
     while (high - low > 1) {
       const std::size_t middle = low + (high - low) / 2;
-      if (rejected(middle, true)) {
+      const capital probe = walk(middle, true);
+      if (probe.peak >= log_threshold_) {
         high = middle;
       } else {
         low = middle;
+        found = probe;
       }
     }
     candidate = low;
   }
   upper_ = candidate;
-  upper_log_capital_ = current_log_capital(upper_, true);
-}
-
-double betting_confidence_sequence::current_log_capital(std::size_t count, bool upper_side) const {
-  double log_capital = 0.0;
-  for (std::size_t step = 0; step < values_.size(); ++step) {
-    const double remaining = static_cast<double>(population_ - step);
-    const double mean =
-        (static_cast<double>(count) - static_cast<double>(sums_before_[step])) / remaining;
-    const double excess = static_cast<double>(values_[step]) - mean;
-    log_capital += std::log(upper_side ? 1.0 - bet(step, mean, true) * excess
-                                       : 1.0 + bet(step, mean, false) * excess);
-  }
-  return log_capital;
+  upper_log_capital_ = found.current;
 }
 
 proportion_interval betting_confidence_sequence::interval() const noexcept {

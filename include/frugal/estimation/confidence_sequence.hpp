@@ -70,10 +70,12 @@ class betting_confidence_sequence {
   bool contradicted() const noexcept { return contradicted_; }
 
  private:
-  // max over i <= t of log K+_i(M) (or K-_i), computed from the start: O(t).
-  double peak_log_capital(std::size_t count, bool upper_side) const;
-  bool rejected(std::size_t count, bool upper_side) const;
-  double current_log_capital(std::size_t count, bool upper_side) const;
+  struct capital {
+    double current = 0.0;  // log K_t
+    double peak = 0.0;     // max over i <= t of log K_i (0 = log K_0)
+  };
+  double log_factor(std::size_t step, std::size_t count, bool upper_side) const noexcept;
+  capital walk(std::size_t count, bool upper_side) const;  // O(t)
   void update_lower();
   void update_upper();
   double bet(std::size_t step, double remaining_mean, bool upper_side) const noexcept;
@@ -85,7 +87,6 @@ class betting_confidence_sequence {
   std::vector<double> lambdas_;           // lambda_t per step, predictable
   std::vector<std::size_t> sums_before_;  // S_{t-1} per step
   std::size_t successes_ = 0;
-  double mean_sum_ = 0.5;     // 1/2 + S_t
   double square_sum_ = 0.25;  // 1/4 + sum (X_i - mu_i)^2
   std::size_t lower_ = 0;
   std::size_t upper_;
