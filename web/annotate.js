@@ -21,13 +21,25 @@ function say(text, isError) {
   $("message").className = "status-line" + (isError ? " error" : "");
 }
 
+// The session's count is shown at once; the campaign's numbers at most every two seconds:
+// /api/status makes the server evaluate the whole campaign, which need not follow every label.
+let campaignSummary = "";
+let campaignShownAt = 0;
 async function refreshProgress() {
+  const show = () => {
+    $("progress").textContent = `You labelled ${state.labelled} items this session. ${campaignSummary}`;
+  };
+  show();
+  const now = Date.now();
+  if (now - campaignShownAt < 2000) return;
+  campaignShownAt = now;
   try {
     const status = await call("GET", "/api/status");
     const sets = Object.values(status.sets);
     const finished = sets.filter((set) => set.finished).length;
-    $("progress").textContent = `You labelled ${state.labelled} items this session. ` +
-      `Campaign: ${status.distinct_labelled} items labelled, ${finished} of ${sets.length} sets finished.`;
+    campaignSummary = `Campaign: ${status.distinct_labelled} items labelled, ` +
+      `${finished} of ${sets.length} sets finished.`;
+    show();
   } catch (error) {
     say(error.message, true);
   }

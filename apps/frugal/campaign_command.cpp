@@ -25,15 +25,6 @@ namespace {
 
 const std::set<std::string> known_metrics = {"precision", "recall", "f1"};
 
-std::string csv_quoted(std::string_view text) {
-  std::string result = "\"";
-  for (const char c : text) {
-    if (c == '"') result += '"';
-    result += c;
-  }
-  return result + '"';
-}
-
 std::string percent(double share) {
   return fmt::format("{:.1f}%", 100.0 * share);
 }

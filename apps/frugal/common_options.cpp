@@ -61,6 +61,15 @@ void use_passive_openmp_threads() {
   ::execv("/proc/self/exe", pointers.data());
 }
 
+std::string csv_quoted(std::string_view text) {
+  std::string result = "\"";
+  for (const char c : text) {
+    if (c == '"') result += '"';
+    result += c;
+  }
+  return result + '"';
+}
+
 std::string rule_syntax_check(const std::string& text) {
   try {
     sampling::ensemble_rule::parse(text);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "frugal/estimation/estimators.hpp"
@@ -52,6 +53,9 @@ std::vector<std::string> split_list(const std::string& text);
 /// CLI11 check for an ensemble-rule option (--ensemble, --rule): "" when `text` parses, the
 /// parser's message otherwise (a malformed rule is a usage error, exit 2).
 std::string rule_syntax_check(const std::string& text);
+
+/// `text` as one RFC 4180 field: in double quotes, inner quotes doubled (queue and next files).
+std::string csv_quoted(std::string_view text);
 
 /// A number with thousands separators, for human tables.
 std::string grouped(std::size_t value);

@@ -61,25 +61,17 @@ struct plan_command {
     }
     const bool coordinated = plan.settings.design == sampling::design_kind::coordinated;
     const bool content = table.content.size() == table.size();
-    const auto quoted = [](std::string_view text) {
-      std::string result = "\"";
-      for (const char c : text) {
-        if (c == '"') result += '"';
-        result += c;
-      }
-      return result + '"';
-    };
     io::write_file_atomically(queue, [&](std::ostream& stream) {
       stream << "order,id,label,priority,sets" << (content ? ",content" : "") << '\n';
       std::size_t order = 0;
       for (const std::uint32_t row : plan.sample.queue) {
-        stream << ++order << ',' << quoted(table.ids[row]) << ",,";
+        stream << ++order << ',' << csv_quoted(table.ids[row]) << ",,";
         if (coordinated) {
           stream << fmt::format("{:.17g}", sampling::priority_value(sampling::priority_key(
                                                plan.settings.seed, table.ids[row])));
         }
         stream << ',' << needed_by[row];
-        if (content) stream << ',' << quoted(table.content[row]);
+        if (content) stream << ',' << csv_quoted(table.content[row]);
         stream << '\n';
       }
     });

@@ -67,7 +67,6 @@ set_progress follow_prefix(std::string name, std::span<const std::uint32_t> rows
 struct ratio_parts {
   double estimate = 0.0;
   double variance = 0.0;
-  double cap = 0.0;
 };
 
 // Stratified ratio estimate: per stratum, the sampled rows' (numerator, denominator) values and
