@@ -3,7 +3,9 @@
 // labels per second and the p50/p99 latency of a submission. Baseline in the same run: the same
 // number of labels stored in-process, one store::import_labels (one transaction) per label, the
 // floor that any server over this store pays.
-//   frugal_serve_throughput PREDICTIONS.csv [--labels N] [--clients K]
+//   frugal_serve_throughput PREDICTIONS.csv [--labels N] [--clients K] [--durability normal|full]
+// --durability full measures both sides with synchronous=FULL (what `frugal label` uses) instead
+// of the server's synchronous=NORMAL.
 // The predictions need a gold `label` column and enough items for N labels (see bench/README.md).
 
 #include <fmt/format.h>
@@ -31,15 +33,16 @@ namespace {
 using namespace frugal;
 using clock_type = std::chrono::steady_clock;
 
-campaign::store make_campaign(const std::string& path, const io::prediction_table& table) {
+campaign::store make_campaign(const std::string& path, const io::prediction_table& table,
+                              campaign::commit_durability durability) {
   campaign::campaign_settings settings;
   settings.predictions = table.source;
   settings.fingerprint = io::fingerprint_hex(table.fingerprint);
   settings.margin_of_error = 0.02;  // a campaign that needs many labels
   settings.created_at = campaign::utc_now();
   campaign::store::create(path, table, settings);
-  // As `frugal serve` opens it.
-  return campaign::store::open(path, campaign::commit_durability::process_crash);
+  // process_crash is how `frugal serve` opens it; power_loss is what `frugal label` uses.
+  return campaign::store::open(path, durability);
 }
 
 double percentile(std::vector<double> values, double share) {
@@ -54,14 +57,20 @@ double percentile(std::vector<double> values, double share) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: frugal_serve_throughput PREDICTIONS.csv [--labels N] [--clients K]\n");
+                 "usage: frugal_serve_throughput PREDICTIONS.csv [--labels N] [--clients K] "
+                 "[--durability normal|full]\n");
     return 2;
   }
   std::size_t target = 5000, clients = 8;
+  campaign::commit_durability durability = campaign::commit_durability::process_crash;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string option = argv[i];
     if (option == "--labels") target = std::strtoull(argv[i + 1], nullptr, 10);
     if (option == "--clients") clients = std::strtoull(argv[i + 1], nullptr, 10);
+    if (option == "--durability")
+      durability = std::string_view(argv[i + 1]) == "full"
+                       ? campaign::commit_durability::power_loss
+                       : campaign::commit_durability::process_crash;
   }
   io::read_options reading;
   reading.keep_content = true;
@@ -72,7 +81,7 @@ int main(int argc, char** argv) {
   // Baseline: one import (one transaction) per label, in-process, in priority order.
   double baseline_rate = 0.0;
   {
-    campaign::store store = make_campaign((dir / "baseline.db").string(), table);
+    campaign::store store = make_campaign((dir / "baseline.db").string(), table, durability);
     const std::vector<std::uint8_t> requested(store.items().size(), 1);
     const std::size_t count = std::min(target, store.items().size());
     const auto start = clock_type::now();
@@ -82,7 +91,7 @@ int main(int argc, char** argv) {
     baseline_rate = static_cast<double>(count) / seconds;
   }
 
-  campaign::store store = make_campaign((dir / "served.db").string(), table);
+  campaign::store store = make_campaign((dir / "served.db").string(), table, durability);
   std::vector<std::int8_t> gold(store.items().labels);
   std::unordered_map<std::string, int> gold_by_id;
   for (std::size_t row = 0; row < store.items().size(); ++row)
@@ -141,7 +150,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double rate = static_cast<double>(stored.load()) / seconds;
-  fmt::print("items {}, clients {}, labels stored {} in {:.2f} s\n", table.size(), clients,
+  fmt::print("items {}, clients {}, synchronous={}, labels stored {} in {:.2f} s\n", table.size(),
+             clients, durability == campaign::commit_durability::power_loss ? "FULL" : "NORMAL",
              stored.load(), seconds);
   fmt::print("{:<44} {:>12}\n", "", "labels/s");
   fmt::print("{:<44} {:>12.0f}\n", "baseline: in-process, one transaction a label", baseline_rate);

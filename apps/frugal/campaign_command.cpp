@@ -458,7 +458,9 @@ struct report_command {
 
 void add_campaign_commands(CLI::App& app) {
   CLI::App* campaign = app.add_subcommand(
-      "campaign", "Annotation campaigns in a SQLite file (then: next, label, status, report)");
+      "campaign",
+      "Annotation campaigns in a SQLite file (then the top-level commands frugal next, label, "
+      "status, report, serve)");
   campaign->require_subcommand(1);
   auto init = std::make_shared<init_command>();
   CLI::App* init_sub = campaign->add_subcommand(
@@ -473,9 +475,11 @@ void add_campaign_commands(CLI::App& app) {
                    "Comma-separated: precision (always), recall, f1 (these add strata of "
                    "predicted negatives by vote count)")
       ->capture_default_str();
-  init_sub->add_option("--images", init->images_dir,
-                       "Directory of item images named <id>.png, kept in the campaign and shown "
-                       "by frugal serve");
+  init_sub->add_option(
+      "--images", init->images_dir,
+      "Directory of item images named <id>.png (PNG only, at most 1 MiB each; items "
+      "without a file get no picture), kept in the campaign and shown by frugal "
+      "serve");
   init_sub->callback([init] { init->run(); });
 
   auto next = std::make_shared<next_command>();
@@ -493,16 +497,16 @@ void add_campaign_commands(CLI::App& app) {
       "label", "Import labels (id,label[,annotator]) into a campaign; re-imports are idempotent");
   label_sub->add_option("DB", label->database, "Campaign file")->required();
   CLI::Option* file = label_sub->add_option("LABELS", label->labels_path, "Labels CSV or TSV");
-  CLI::Option* column =
-      label_sub->add_option("--from-column", label->from_column,
-                            "Simulate annotators from the predictions' gold column (\"label\"): "
-                            "label the next batch until the campaign is finished");
+  CLI::Option* column = label_sub->add_option(
+      "--from-column", label->from_column,
+      "Simulate annotators from the predictions' gold column (must be \"label\"): "
+      "label the next batch until the campaign is finished");
   file->excludes(column);
   column->excludes(file);
   label_sub
       ->add_option("--predictions", label->predictions_path,
-                   "With --from-column: take the gold labels from this predictions file (it "
-                   "must be the one the campaign was made from)")
+                   "With --from-column: take the gold labels from this predictions file (same "
+                   "ids and votes as the campaign's, checked by fingerprint)")
       ->needs(column);
   label_sub->add_option("--batch", label->batch, "With --from-column: labels per round")
       ->capture_default_str()

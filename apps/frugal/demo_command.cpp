@@ -279,11 +279,14 @@ void add_demo_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
   sub->add_option("--threads", command->threads, "Threads for training and simulation (0 = all)")
       ->capture_default_str();
-  sub->add_flag("--serve", command->serve,
-                "Then write the test images as PNG, put them in a campaign (<dir>/serve.db) and "
-                "run `frugal serve` on it: label real pictures in the browser (until Ctrl-C)");
+  CLI::Option* serve_flag = sub->add_flag(
+      "--serve", command->serve,
+      "Then write the test images as PNG, put them in a campaign (<dir>/serve.db) and "
+      "run `frugal serve` on it: label real pictures in the browser (until Ctrl-C); the campaign "
+      "is made afresh each time, with the default margin and confidence");
   sub->add_option("--port", command->port, "With --serve: the port (0: any free port)")
       ->capture_default_str()
+      ->needs(serve_flag)
       ->check(CLI::Range(0, 65535));
   sub->callback([command] { command->run(); });
 }

@@ -73,10 +73,12 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{100}));
   sub->footer(
       "Prints `frugal serve: http://HOST:PORT/?token=TOKEN` and serves until SIGINT or SIGTERM. "
-      "Pages: / (label items: keys 1, 0, u undo, s skip), /dashboard. API: GET "
-      "/api/next?annotator=NAME[&skip=ID], POST /api/label {annotator,id,label}, POST /api/undo "
-      "{annotator}, GET /api/status (the object of `frugal status --json`), GET "
-      "/api/image?row=N.");
+      "Pages: / (label items: keys 1, 0, u undo, s skip), /dashboard. Every request needs the "
+      "token: ?token= (sets a cookie), Authorization: Bearer, or the frugal_token cookie. API: "
+      "GET /api/next?annotator=NAME[&skip=ID]... (at most 1000 skips), POST /api/label "
+      "{annotator,id,label}, POST /api/undo {annotator}, GET /api/status (the object of `frugal "
+      "status --json`), GET /api/image?row=N. Errors: 401 no or wrong token, 400 bad request or "
+      "JSON, 404 unknown id or path, 409 a conflicting relabel.");
   sub->callback([command] { command->run(); });
 }
 

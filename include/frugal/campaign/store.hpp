@@ -7,7 +7,8 @@
 /// with its annotator, import and time, and an append-only event log. Items are stored in
 /// priority order (`rank`), so a set's labelling order is its rows in ascending order.
 ///
-/// The file is in WAL mode with synchronous=FULL; every write is one transaction, so a process
+/// The file is in WAL mode with synchronous=FULL (NORMAL when opened for `frugal serve`, see
+/// open()); every write is one transaction, so a process
 /// killed at any point leaves either all of an import or none of it. The schema is versioned in
 /// `PRAGMA user_version`; opening a file from an older frugal migrates it in a transaction, a file
 /// from a newer one is refused.

@@ -3,7 +3,7 @@
 ///
 /// API (JSON; every request carries the token as `?token=`, `Authorization: Bearer`, or the
 /// `frugal_token` cookie that a request with `?token=` sets; otherwise 401):
-///   GET  /api/next?annotator=NAME  -> {"item": {"id", "content", "sets"}, "lease_seconds"}
+///   GET  /api/next?annotator=NAME  -> {"item": {"id", "content", "sets", "image"}, "lease_seconds"}
 ///                                     or {"item": null, "finished": bool}
 ///   POST /api/label {"annotator", "id", "label": 0|1} -> {"stored": true, "added": 0|1}
 ///   POST /api/undo  {"annotator"}  -> {"undone": ID}: the annotator's last label via this server
@@ -12,8 +12,10 @@
 ///   GET  /dashboard                -> the live dashboard (web/dashboard.html)
 ///   GET  /assets/NAME.js|css       -> their scripts and style, compiled in; nothing is read
 ///                                     from disk, so no path reaches a file
-///   GET  /api/next?...&skip=ID...  -> skips the items the annotator passed over
-/// Errors are {"error": text} with 400 (malformed request), 401, 404 (unknown id or path),
+///   GET  /api/next?...&skip=ID...  -> skips the items the annotator passed over (at most 1000)
+///   GET  /api/image?row=N          -> the item's PNG from the campaign file (404 if none)
+/// Errors are {"error": text} with 400 (malformed request), 401, 404 (unknown id, path or image,
+/// nothing to undo),
 /// 409 (a different label from the same annotator is stored). A rejected request writes nothing.
 ///
 /// Items are handed out in the campaign's priority order (campaign::next_rows), each leased to
