@@ -3,7 +3,8 @@
 ///
 /// API (JSON; every request carries the token as `?token=`, `Authorization: Bearer`, or the
 /// `frugal_token` cookie that a request with `?token=` sets; otherwise 401):
-///   GET  /api/next?annotator=NAME  -> {"item": {"id", "content", "sets", "image"}, "lease_seconds"}
+///   GET  /api/next?annotator=NAME  -> {"item": {"id", "content", "sets", "image"},
+///                                     "lease_seconds"}
 ///                                     or {"item": null, "finished": bool}
 ///   POST /api/label {"annotator", "id", "label": 0|1} -> {"stored": true, "added": 0|1}
 ///   POST /api/undo  {"annotator"}  -> {"undone": ID}: the annotator's last label via this server
