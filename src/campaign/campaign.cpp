@@ -9,6 +9,7 @@
 
 #include "frugal/error.hpp"
 #include "frugal/estimation/confidence_sequence.hpp"
+#include "frugal/io/labels.hpp"
 #include "frugal/sampling/planner.hpp"
 #include "frugal/sampling/population.hpp"
 #include "frugal/sampling/sample_size.hpp"
@@ -161,11 +162,8 @@ resolved_labels resolve_labels(const store& campaign, const std::vector<label_re
     ++result.records;
   }
   result.annotators = annotators.size();
-  for (std::size_t row = 0; row < items.size(); ++row) {
-    const std::uint32_t zeros = result.zeros[row], ones = result.ones[row];
-    if (zeros + ones == 0) continue;
-    result.by_row[row] = zeros == ones ? resolved_labels::tied : (ones > zeros ? 1 : 0);
-  }
+  for (std::size_t row = 0; row < items.size(); ++row)
+    result.by_row[row] = io::majority_label(result.zeros[row], result.ones[row]);
   return result;
 }
 

@@ -121,15 +121,16 @@ resolved_labels parse_labels(std::string_view text, const std::string& source,
     std::size_t ones = 0;
     for (const vote_seen& vote : seen) ones += static_cast<std::size_t>(vote.label);
     const std::size_t zeros = seen.size() - ones;
-    if (ones == zeros) {
-      result.by_row[row] = resolved_labels::tied;
-      ++result.tied_items;
-    } else {
-      result.by_row[row] = ones > zeros ? 1 : 0;
-      ++result.labelled_items;
-    }
+    result.by_row[row] = majority_label(zeros, ones);
+    ++(result.by_row[row] == resolved_labels::tied ? result.tied_items : result.labelled_items);
   }
   return result;
+}
+
+std::int8_t majority_label(std::size_t zeros, std::size_t ones) noexcept {
+  if (zeros + ones == 0) return resolved_labels::unlabelled;
+  if (zeros == ones) return resolved_labels::tied;
+  return ones > zeros ? 1 : 0;
 }
 
 resolved_labels read_labels(const std::string& path, const prediction_table& table,

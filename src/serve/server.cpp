@@ -16,6 +16,7 @@
 #include "frugal/campaign/campaign.hpp"
 #include "frugal/campaign/status.hpp"
 #include "frugal/error.hpp"
+#include "frugal/io/labels.hpp"
 #include "frugal/io/predictions.hpp"
 #include "frugal/sampling/population.hpp"
 #include "serve/web_assets.hpp"
@@ -342,8 +343,7 @@ struct server::impl {
     // evaluation.
     (value == 1 ? labels.ones : labels.zeros)[row] += 1;
     const std::uint32_t zeros = labels.zeros[row], ones = labels.ones[row];
-    labels.by_row[row] = zeros == ones ? campaign::resolved_labels::tied
-                                       : static_cast<std::int8_t>(ones > zeros ? 1 : 0);
+    labels.by_row[row] = io::majority_label(zeros, ones);
     ++labels.records;
     evaluated = false;
     release_if_holding(annotator, row);

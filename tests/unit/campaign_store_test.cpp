@@ -523,7 +523,14 @@ TEST_F(campaign_store_test, several_annotators_are_resolved_by_majority_with_tie
     EXPECT_EQ(state.disagreements[0].id, std::string(campaign.items().ids[0]));
     EXPECT_TRUE(state.disagreements[0].tied());
     EXPECT_EQ(state.distinct_labelled, 3u);
-    EXPECT_TRUE(state.cohen_kappa.has_value());
+    // Cohen over items 0 and 1: P_o = 1/2; a says 1 on both, b on one: P_e = 1 * 1/2 + 0 = 1/2,
+    // kappa 0. Fleiss: P_i = 0 and 1, P-bar = 1/2; p_1 = 3/4: P_e = 10/16, kappa = -1/3.
+    ASSERT_TRUE(state.cohen_kappa.has_value());
+    EXPECT_NEAR(*state.cohen_kappa, 0.0, 1e-12);
+    ASSERT_TRUE(state.fleiss_kappa.has_value());
+    EXPECT_NEAR(*state.fleiss_kappa, -1.0 / 3.0, 1e-12);
+    ASSERT_TRUE(state.observed_agreement.has_value());
+    EXPECT_NEAR(*state.observed_agreement, 0.5, 1e-12);
   }
   // A third annotator breaks the tie: majority 2 to 1.
   campaign.import_labels("m.csv", {{0, "c", 0, 2, 5}, {1, "c", 0, 3, 5}}, requested, {});

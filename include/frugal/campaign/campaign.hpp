@@ -35,14 +35,16 @@
 #include "frugal/campaign/store.hpp"
 #include "frugal/estimation/agreement.hpp"
 #include "frugal/estimation/intervals.hpp"
+#include "frugal/io/labels.hpp"
 #include "frugal/sampling/ensemble_rule.hpp"
 
 namespace frugal::campaign {
 
 /// Majority-resolved labels per row of store::items().
 struct resolved_labels {
-  static constexpr std::int8_t unlabelled = -1;
-  static constexpr std::int8_t tied = 2;
+  // The same codes as io::resolved_labels (io::majority_label decides them).
+  static constexpr std::int8_t unlabelled = io::resolved_labels::unlabelled;
+  static constexpr std::int8_t tied = io::resolved_labels::tied;
   std::vector<std::int8_t> by_row;
   std::vector<std::uint32_t> zeros;  ///< annotators who said 0, per row
   std::vector<std::uint32_t> ones;   ///< annotators who said 1, per row

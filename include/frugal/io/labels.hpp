@@ -37,6 +37,10 @@ struct label_line {
 void for_each_label_line(std::string_view text, const std::string& source,
                          const std::function<void(const label_line&)>& each);
 
+/// The majority of an item's labels: 1, 0, `resolved_labels::tied` on an even split, or
+/// `resolved_labels::unlabelled` without labels. The one place the rule is written.
+std::int8_t majority_label(std::size_t zeros, std::size_t ones) noexcept;
+
 /// Per-row resolved labels of one prediction table.
 struct resolved_labels {
   static constexpr std::int8_t unlabelled = -1;
