@@ -30,9 +30,17 @@ std::string percent(double share) {
 }
 
 // What the labels would make of the campaign, without storing them: the state after an import.
-campaign::campaign_state state_with(const campaign::store& campaign,
-                                    std::vector<campaign::label_record> labels,
-                                    const std::vector<campaign::store::pending_label>& pending) {
+// What the labels would make of the campaign, without storing them: the labels, resolved, and
+// the state after an import.
+struct imported_state {
+  std::vector<campaign::label_record> labels;
+  campaign::resolved_labels resolved;
+  campaign::campaign_state state;
+};
+
+imported_state state_with(const campaign::store& campaign,
+                          std::vector<campaign::label_record> labels,
+                          const std::vector<campaign::store::pending_label>& pending) {
   for (const auto& record : pending)
     labels.push_back(
         {std::string(campaign.items().ids[record.row]), record.annotator, record.label, "", 0});
@@ -45,7 +53,11 @@ campaign::campaign_state state_with(const campaign::store& campaign,
                              return a.id == b.id && a.annotator == b.annotator;
                            }),
                labels.end());
-  return campaign::evaluate(campaign, campaign::resolve_labels(campaign, labels));
+  imported_state after;
+  after.resolved = campaign::resolve_labels(campaign, labels);
+  after.state = campaign::evaluate(campaign, after.resolved);
+  after.labels = std::move(labels);
+  return after;
 }
 
 void print_finished_sets(const campaign::campaign_state& before,
@@ -210,13 +222,12 @@ struct label_command {
       pending.push_back({static_cast<std::size_t>(row), std::string(line.annotator), line.label,
                          line.line, line.label_column});
     });
-    const std::vector<campaign::label_record> stored = campaign.labels();
-    const campaign::campaign_state before =
-        campaign::evaluate(campaign, campaign::resolve_labels(campaign, stored));
-    const campaign::campaign_state after = state_with(campaign, stored, pending);
+    imported_state before = state_with(campaign, campaign.labels(), {});
+    const campaign::campaign_state after =
+        state_with(campaign, std::move(before.labels), pending).state;
     const campaign::import_summary summary = campaign.import_labels(
-        labels_path, pending, before.needed, campaign::finishing_events(before, after));
-    report(summary, before, after);
+        labels_path, pending, before.state.needed, campaign::finishing_events(before.state, after));
+    report(summary, before.state, after);
   }
 
   void simulate(campaign::store& campaign) const {
@@ -255,17 +266,16 @@ struct label_command {
                                     "campaign was created (pass it again with --predictions)",
                                     campaign.settings().predictions));
     }
-    std::vector<campaign::label_record> stored = campaign.labels();
-    const campaign::campaign_state first =
-        campaign::evaluate(campaign, campaign::resolve_labels(campaign, stored));
-    campaign::campaign_state before = first;
+    // The labels stay in memory round after round: the store is written, never read again.
+    imported_state current = state_with(campaign, campaign.labels(), {});
+    const campaign::campaign_state first = current.state;
     campaign::import_summary total;
     std::size_t rounds = 0;
     while (max_labels == 0 || total.added < max_labels) {
-      const auto labels = campaign::resolve_labels(campaign, stored);
       std::size_t room = batch;
       if (max_labels != 0) room = std::min(room, max_labels - total.added);
-      const std::vector<std::size_t> rows = campaign::next_rows(before, labels, room);
+      const std::vector<std::size_t> rows =
+          campaign::next_rows(current.state, current.resolved, room);
       if (rows.empty()) break;
       std::vector<campaign::store::pending_label> pending;
       for (const std::size_t row : rows) {
@@ -275,30 +285,29 @@ struct label_command {
               fmt::format("item \"{}\" has no gold label to simulate with", table.ids[row]));
         pending.push_back({row, annotator, gold[row], 0, 0});
       }
-      const campaign::campaign_state after = state_with(campaign, stored, pending);
+      imported_state after = state_with(campaign, std::move(current.labels), pending);
       const campaign::import_summary summary =
-          campaign.import_labels("column:" + from_column, pending, before.needed,
-                                 campaign::finishing_events(before, after));
+          campaign.import_labels("column:" + from_column, pending, current.state.needed,
+                                 campaign::finishing_events(current.state, after.state));
       total.records += summary.records;
       total.added += summary.added;
       total.repeated += summary.repeated;
       total.unrequested += summary.unrequested;
       total.import_number = summary.import_number;
-      stored = campaign.labels();
-      before = after;
+      current = std::move(after);
       ++rounds;
     }
     if (json) {
       std::cout << nlohmann::ordered_json{{"rounds", rounds},
                                           {"added", total.added},
-                                          {"finished", before.finished}}
+                                          {"finished", current.state.finished}}
                        .dump(2)
                 << '\n';
       return;
     }
     fmt::print("frugal label: {} rounds of up to {} labels from the \"{}\" column: {} labels\n",
                rounds, batch, from_column, grouped(total.added));
-    print_finished_sets(first, before);
+    print_finished_sets(first, current.state);
   }
 
   void report(const campaign::import_summary& summary, const campaign::campaign_state& before,
