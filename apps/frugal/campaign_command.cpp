@@ -423,6 +423,9 @@ struct status_command {
         fmt::print("; observed agreement {}", percent(*state.observed_agreement));
       if (state.fleiss_kappa) fmt::print("; Fleiss' kappa {:.3f}", *state.fleiss_kappa);
       if (state.cohen_kappa) fmt::print("; Cohen's kappa {:.3f}", *state.cohen_kappa);
+      if (state.multiply_labelled_items > 0)
+        fmt::print(" (over {} items labelled more than once; point estimates, no interval)",
+                   grouped(state.multiply_labelled_items));
       fmt::print("\n");
       std::size_t shown = 0;
       for (const auto& item : state.disagreements) {

@@ -290,6 +290,7 @@ campaign_state evaluate(const store& campaign, const resolved_labels& labels) {
     if (labels.zeros[row] + labels.ones[row] >= 2)
       ratings.push_back({labels.zeros[row], labels.ones[row]});
   const estimation::agreement fleiss = estimation::fleiss_kappa(ratings);
+  state.multiply_labelled_items = ratings.size();
   state.fleiss_kappa = fleiss.kappa;
   state.observed_agreement = fleiss.observed_agreement;
   if (!labels.two_annotators.empty())

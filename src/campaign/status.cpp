@@ -82,6 +82,7 @@ std::string status_json(const store& campaign, const campaign_state& state,
   }
   ordered_json annotators;
   annotators["count"] = state.annotators;
+  annotators["multiply_labelled_items"] = state.multiply_labelled_items;
   annotators["observed_agreement"] = optional_json(state.observed_agreement);
   annotators["fleiss_kappa"] = optional_json(state.fleiss_kappa);
   annotators["cohen_kappa"] = optional_json(state.cohen_kappa);

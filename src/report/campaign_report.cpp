@@ -446,6 +446,10 @@ std::string annotators_section(const campaign::campaign_state& state) {
   out += fmt::format("<dt>Annotators</dt><dd>{}</dd>\n", grouped(state.annotators));
   out += fmt::format("<dt>Label records</dt><dd>{}</dd>\n", grouped(state.label_records));
   out += fmt::format(
+      "<dt>Items labelled more than once</dt><dd>{} (the agreement figures below rest on them; "
+      "they are point estimates, without an interval)</dd>\n",
+      grouped(state.multiply_labelled_items));
+  out += fmt::format(
       "<dt>Observed agreement</dt><dd>{}</dd>\n",
       optional_text(state.observed_agreement, percent, "not defined: no item labelled twice"));
   out += fmt::format(

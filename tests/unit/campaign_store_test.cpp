@@ -525,6 +525,7 @@ TEST_F(campaign_store_test, several_annotators_are_resolved_by_majority_with_tie
     EXPECT_EQ(state.distinct_labelled, 3u);
     // Cohen over items 0 and 1: P_o = 1/2; a says 1 on both, b on one: P_e = 1 * 1/2 + 0 = 1/2,
     // kappa 0. Fleiss: P_i = 0 and 1, P-bar = 1/2; p_1 = 3/4: P_e = 10/16, kappa = -1/3.
+    EXPECT_EQ(state.multiply_labelled_items, 2u);
     ASSERT_TRUE(state.cohen_kappa.has_value());
     EXPECT_NEAR(*state.cohen_kappa, 0.0, 1e-12);
     ASSERT_TRUE(state.fleiss_kappa.has_value());

@@ -111,6 +111,9 @@ struct campaign_state {
   std::size_t naive_sum = 0;          ///< sum of the fixed sample sizes
   // (these two, like fixed_n_coordinated, count the strata samples when there are strata)
   std::vector<disagreement> disagreements;
+  /// Items labelled by two or more annotators: what the agreement figures rest on. They are
+  /// point estimates (no interval yet), so the count is always shown next to them.
+  std::size_t multiply_labelled_items = 0;
   std::optional<double> fleiss_kappa;
   std::optional<double> cohen_kappa;  ///< only with exactly two annotators
   /// Fleiss' P-bar: the share of agreeing pairs of labels on items labelled more than once.
