@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <optional>
 #include <thread>
@@ -392,22 +393,30 @@ void for_each_record(std::string_view text, const std::string& source, char deli
   cursor at{text, 0, 1, 0};
   if (text.substr(0, 3) == "\xEF\xBB\xBF") at.position = at.line_start = 3;
   record_parser parser(source, delimiter);
-  std::vector<std::string> owned;
+  // Fields with doubled quotes come back as views into the parser's scratch buffer, which the
+  // next field overwrites: those (and only those) are copied. A deque never moves its strings,
+  // so views into them stay valid while the record grows.
+  std::deque<std::string> unquoted_copies;
   std::vector<std::string_view> fields;
   std::vector<std::size_t> columns;
+  const char* const text_begin = text.data();
+  const char* const text_end = text.data() + text.size();
   skip_blank_lines(at);
   while (!at.at_end()) {
     const std::size_t line = at.line;
-    owned.clear();
+    unquoted_copies.clear();
+    fields.clear();
     columns.clear();
     for (;;) {
       field_end end;
       std::size_t column;
-      owned.emplace_back(parser.field(at, end, column));
+      std::string_view value = parser.field(at, end, column);
+      if (!value.empty() && (value.data() < text_begin || value.data() >= text_end))
+        value = unquoted_copies.emplace_back(value);
+      fields.push_back(value);
       columns.push_back(column);
       if (end != field_end::delimiter) break;
     }
-    fields.assign(owned.begin(), owned.end());
     visit(record_view{fields, line, columns});
     skip_blank_lines(at);
   }

@@ -31,8 +31,8 @@ struct record_view {
   const std::vector<std::size_t>& columns;
 };
 
-/// Calls `visit` for every record, header included, skipping blank lines. Small files only
-/// (labels, queues): the fields are copied per record.
+/// Calls `visit` for every record, header included, skipping blank lines. The views point into
+/// `text` (fields with doubled quotes into a per-record copy) and live during the call only.
 void for_each_record(std::string_view text, const std::string& source, char delimiter,
                      const std::function<void(const record_view&)>& visit);
 

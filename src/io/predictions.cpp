@@ -110,9 +110,9 @@ prediction_table read_predictions(const std::string& path, const read_options& o
   return parse_any(file.text(), path, options, true);
 }
 
-id_index::id_index(const prediction_table& table) : table_(&table) {
-  const std::size_t rows = table.size();
-  if (rows >= 0xFFFFFFFFull) throw input_error(table.source, 0, 0, "more than 2^32-2 rows");
+id_index::id_index(const columns& table) : table_(table) {
+  const std::size_t rows = table.ids->size();
+  if (rows >= 0xFFFFFFFFull) throw input_error(*table.source, 0, 0, "more than 2^32-2 rows");
   std::exception_ptr upper_error;
   auto build_upper = [&] {
     try {
@@ -154,10 +154,11 @@ id_index::id_index(const prediction_table& table) : table_(&table) {
 }
 
 void id_index::build(half& part, std::uint64_t top_bit) {
-  const prediction_table& table = *table_;
-  const std::size_t rows = table.size();
+  const std::vector<std::uint64_t>& id_hashes = *table_.id_hashes;
+  const string_column& ids = *table_.ids;
+  const std::size_t rows = ids.size();
   std::size_t expected = 0;
-  for (std::size_t row = 0; row < rows; ++row) expected += (table.id_hashes[row] >> 63) == top_bit;
+  for (std::size_t row = 0; row < rows; ++row) expected += (id_hashes[row] >> 63) == top_bit;
   std::size_t capacity = 16;
   while (capacity < expected + expected / 2) capacity *= 2;
   part.slots.assign(capacity, 0);
@@ -166,18 +167,18 @@ void id_index::build(half& part, std::uint64_t top_bit) {
   for (std::size_t row = 0; row < rows; ++row) {
     if (row + prefetch_distance < rows)
       __builtin_prefetch(
-          &part.slots[static_cast<std::size_t>(table.id_hashes[row + prefetch_distance]) &
+          &part.slots[static_cast<std::size_t>(id_hashes[row + prefetch_distance]) &
                       part.mask],
           1);
-    const std::uint64_t hash = table.id_hashes[row];
+    const std::uint64_t hash = id_hashes[row];
     if ((hash >> 63) != top_bit) continue;
     std::size_t slot = static_cast<std::size_t>(hash) & part.mask;
     while (part.slots[slot] != 0) {
       const std::size_t other = part.slots[slot] - 1;
-      if (table.id_hashes[other] == hash && table.ids[other] == table.ids[row]) {
-        throw input_error(table.source, table.lines[row], 1,
-                          fmt::format("duplicate id \"{}\" (first seen on line {})", table.ids[row],
-                                      table.lines[other]));
+      if (id_hashes[other] == hash && ids[other] == ids[row]) {
+        throw input_error(*table_.source, (*table_.lines)[row], 1,
+                          fmt::format("duplicate id \"{}\" (first seen on line {})", ids[row],
+                                      (*table_.lines)[other]));
       }
       slot = (slot + 1) & part.mask;
     }
@@ -191,7 +192,7 @@ std::ptrdiff_t id_index::find(std::string_view id) const noexcept {
   for (std::size_t slot = static_cast<std::size_t>(hash) & part.mask; part.slots[slot] != 0;
        slot = (slot + 1) & part.mask) {
     const std::size_t row = part.slots[slot] - 1;
-    if (table_->id_hashes[row] == hash && table_->ids[row] == id)
+    if ((*table_.id_hashes)[row] == hash && (*table_.ids)[row] == id)
       return static_cast<std::ptrdiff_t>(row);
   }
   return -1;
@@ -201,11 +202,11 @@ std::string fingerprint_hex(std::uint64_t fingerprint) {
   return fmt::format("{:016x}", fingerprint);
 }
 
-namespace detail {
-
 std::uint64_t hash_id(std::string_view id) noexcept {
   return XXH3_64bits(id.data(), id.size());
 }
+
+namespace detail {
 
 column_plan plan_columns(const std::vector<std::string>& header, const read_options& options,
                          const std::string& source, std::size_t header_line,

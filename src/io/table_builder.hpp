@@ -51,6 +51,6 @@ void append_rows(prediction_table& into, prediction_table&& more);
 /// Checks the table is not empty, that ids are unique, and computes the fingerprint.
 void finish_table(prediction_table& table, std::size_t last_line);
 
-std::uint64_t hash_id(std::string_view id) noexcept;
+using io::hash_id;
 
 }  // namespace frugal::io::detail

@@ -105,7 +105,17 @@ table_format detect_format(std::string_view path, std::string_view head);
 /// a duplicate (the earlier line as "first seen").
 class id_index {
  public:
-  explicit id_index(const prediction_table& table);
+  /// The columns an index reads (they must outlive it): ids, their unseeded XXH3-64 hashes
+  /// (hash_id), the line of each row and the file name for messages.
+  struct columns {
+    const std::string* source;
+    const string_column* ids;
+    const std::vector<std::uint64_t>* id_hashes;
+    const std::vector<std::uint32_t>* lines;
+  };
+  explicit id_index(const prediction_table& table)
+      : id_index(columns{&table.source, &table.ids, &table.id_hashes, &table.lines}) {}
+  explicit id_index(const columns& table);
   /// The row holding `id`, or -1.
   std::ptrdiff_t find(std::string_view id) const noexcept;
 
@@ -115,9 +125,13 @@ class id_index {
     std::size_t mask = 0;
   };
   void build(half& part, std::uint64_t top_bit);
-  const prediction_table* table_;
+  columns table_;
   half halves_[2];
 };
+
+/// XXH3-64 of an id's bytes, unseeded: the hash stored in prediction_table::id_hashes and the
+/// one id_index expects.
+std::uint64_t hash_id(std::string_view id) noexcept;
 
 /// Fingerprint as 16 lowercase hex digits.
 std::string fingerprint_hex(std::uint64_t fingerprint);
