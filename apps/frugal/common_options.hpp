@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,11 @@ namespace frugal::cli {
 
 /// Exit codes of DESIGN.md §3.
 enum exit_code : int { ok = 0, check_failed = 1, usage = 2, bad_input = 3, internal = 4 };
+
+/// Thrown by a command whose check or gate failed after printing its verdict: exit code 1.
+struct check_failed_exit : std::exception {
+  const char* what() const noexcept override { return "check failed"; }
+};
 
 struct prediction_options {
   std::string path;
@@ -78,5 +84,7 @@ void add_demo_command(CLI::App& app);
 /// campaign init, next, label, status, report.
 void add_campaign_commands(CLI::App& app);
 void add_serve_command(CLI::App& app);
+/// flips (top level) and update plan, estimate, size, gate.
+void add_update_commands(CLI::App& app);
 
 }  // namespace frugal::cli

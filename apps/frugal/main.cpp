@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   add_simulate_command(app);
   add_campaign_commands(app);
   add_serve_command(app);
+  add_update_commands(app);
   // Listed for --help; `frugal train ...` and `frugal demo ...` never reach the parser (see
   // above).
   app.add_subcommand(

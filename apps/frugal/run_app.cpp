@@ -12,8 +12,8 @@ namespace frugal::cli {
 
 void describe_app(CLI::App& app) {
   app.description(
-      "frugal: estimate the precision of an ensemble of binary classifiers and of each member "
-      "with the fewest labels");
+      "frugal: evaluate deployed classifiers with the fewest labels: the precision of an "
+      "ensemble and of each member, and the new errors a model update brings");
   app.set_version_flag("--version", std::string("frugal ") + FRUGAL_VERSION);
   app.require_subcommand(1);
   app.footer(
@@ -34,6 +34,8 @@ int run_app(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     app.exit(error);
     return exit_code::usage;
+  } catch (const check_failed_exit&) {
+    return exit_code::check_failed;
   } catch (const frugal::input_error& error) {
     std::fprintf(stderr, "frugal: error: %s\n", error.what());
     return exit_code::bad_input;

@@ -18,6 +18,7 @@
 #include "frugal/error.hpp"
 #include "io/delimited_reader.hpp"
 #include "io/jsonl_reader.hpp"
+#include "io/mapped_file.hpp"
 #include "io/table_builder.hpp"
 
 namespace frugal::io {
@@ -34,41 +35,6 @@ namespace {
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
-
-// Read-only memory map that gives its pages back on destruction; empty files map to nothing.
-class mapped_file {
- public:
-  explicit mapped_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw input_error(path, 0, 0, fmt::format("cannot open: {}", std::strerror(errno)));
-    struct stat info {};
-    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-      ::close(fd);
-      throw input_error(path, 0, 0, "not a regular file");
-    }
-    size_ = static_cast<std::size_t>(info.st_size);
-    if (size_ > 0) {
-      void* address = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (address == MAP_FAILED) {
-        ::close(fd);
-        throw input_error(path, 0, 0, fmt::format("cannot map: {}", std::strerror(errno)));
-      }
-      data_ = static_cast<const char*>(address);
-      ::madvise(address, size_, MADV_SEQUENTIAL);
-    }
-    ::close(fd);
-  }
-  mapped_file(const mapped_file&) = delete;
-  mapped_file& operator=(const mapped_file&) = delete;
-  ~mapped_file() {
-    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
-  }
-  std::string_view text() const { return {data_ == nullptr ? "" : data_, size_}; }
-
- private:
-  const char* data_ = nullptr;
-  std::size_t size_ = 0;
-};
 
 }  // namespace
 
@@ -106,7 +72,7 @@ prediction_table parse_predictions(std::string_view text, const std::string& sou
 }
 
 prediction_table read_predictions(const std::string& path, const read_options& options) {
-  const mapped_file file(path);
+  const detail::mapped_file file(path);
   return parse_any(file.text(), path, options, true);
 }
 
@@ -167,9 +133,7 @@ void id_index::build(half& part, std::uint64_t top_bit) {
   for (std::size_t row = 0; row < rows; ++row) {
     if (row + prefetch_distance < rows)
       __builtin_prefetch(
-          &part.slots[static_cast<std::size_t>(id_hashes[row + prefetch_distance]) &
-                      part.mask],
-          1);
+          &part.slots[static_cast<std::size_t>(id_hashes[row + prefetch_distance]) & part.mask], 1);
     const std::uint64_t hash = id_hashes[row];
     if ((hash >> 63) != top_bit) continue;
     std::size_t slot = static_cast<std::size_t>(hash) & part.mask;

@@ -21,8 +21,8 @@ struct update_report_value {
 
 struct update_report_class {
   std::string name;
-  std::size_t items = 0;       ///< the group's size (labelled items of the class, or old-predicted)
-  double negative_flips = 0;   ///< count (or estimated count when sampled)
+  std::size_t items = 0;      ///< the group's size (labelled items of the class, or old-predicted)
+  double negative_flips = 0;  ///< count (or estimated count when sampled)
   std::optional<double> nfr, lower, upper;
 };
 
@@ -43,9 +43,9 @@ struct update_report_input {
   std::vector<update_report_value> metrics;  ///< accuracy, NFR, PFR, NFI, ... in display order
   std::string classes_basis;                 ///< what the per-class groups are, in words
   std::vector<update_report_class> classes;
-  std::vector<update_report_item> flipped;   ///< negative flips first, then positive
-  std::optional<std::string> certificate;    ///< e.g. "NFR <= 0.0041 at 95%"
-  std::optional<std::string> gate;           ///< a one-line verdict
+  std::vector<update_report_item> flipped;  ///< negative flips first, then positive
+  std::optional<std::string> certificate;   ///< e.g. "NFR <= 0.0041 at 95%"
+  std::optional<std::string> gate;          ///< a one-line verdict
 };
 
 /// The page; every data string is escaped.

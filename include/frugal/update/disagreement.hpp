@@ -80,10 +80,10 @@ std::string update_plan_json(const update_plan& plan);
 update_plan parse_update_plan(std::string_view text, const std::string& source);
 update_plan read_update_plan(const std::string& path);
 
-/// The labelling queue as CSV: order,id,label,old,new,stratum,content with `label` blank,
-/// every sampled item once, in priority order.
-std::string update_queue_csv(const update_plan& plan, const model_pair& pair,
-                             const class_names& classes);
+/// The labelling queue as CSV: order,id,label,content with `label` blank, every sampled item
+/// once, in priority order. It is blind: neither model's prediction nor the stratum (which names
+/// the class pair) is shown, so that annotators are not anchored on a model's answer.
+std::string update_queue_csv(const update_plan& plan, const model_pair& pair);
 
 /// Throws frugal::input_error unless `plan` was drawn from these very predictions (the
 /// fingerprints and counts), naming which file differs.
@@ -117,12 +117,12 @@ struct update_estimate {
   double confidence = 0.95;
   std::size_t items = 0, disagreements = 0;
   double disagreement_rate = 0;
-  std::size_t planned = 0;           ///< items in the plan
-  std::size_t used = 0;              ///< labelled plan items used (per-stratum prefixes)
-  std::size_t unused_labelled = 0;   ///< labelled plan items after an unlabelled one
-  std::size_t outside_plan = 0;      ///< labelled items the plan did not sample
-  std::size_t tied = 0;              ///< plan items whose annotators tied
-  bool no_disagreement = false;      ///< D is empty: NFR = PFR = 0 exactly, no labels needed
+  std::size_t planned = 0;          ///< items in the plan
+  std::size_t used = 0;             ///< labelled plan items used (per-stratum prefixes)
+  std::size_t unused_labelled = 0;  ///< labelled plan items after an unlabelled one
+  std::size_t outside_plan = 0;     ///< labelled items the plan did not sample
+  std::size_t tied = 0;             ///< plan items whose annotators tied
+  bool no_disagreement = false;     ///< D is empty: NFR = PFR = 0 exactly, no labels needed
   metric nfr, pfr, accuracy_difference;
   /// One-sided upper bound on NFR at the confidence level: the certificate.
   double nfr_upper_bound = 0;
@@ -148,8 +148,8 @@ double mcnemar_exact_p_value(std::size_t b, std::size_t c);
 
 /// One-sided exact upper bound at `confidence` on the count M of a kind among `population`
 /// items, having seen `successes` in a simple random sample of `trials`.
-double hypergeometric_upper_count(std::size_t successes, std::size_t trials,
-                                  std::size_t population, double confidence);
+double hypergeometric_upper_count(std::size_t successes, std::size_t trials, std::size_t population,
+                                  double confidence);
 
 struct certification_size {
   double target = 0, confidence = 0.95, assumed_nfr = 0;

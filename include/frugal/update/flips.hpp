@@ -63,8 +63,8 @@ struct flip_metrics {
 };
 
 /// The metrics of one set of counts: `items` and `changed` give churn.
-flip_metrics metrics_from_counts(const flip_counts& counts, std::size_t items,
-                                 std::size_t changed, double confidence);
+flip_metrics metrics_from_counts(const flip_counts& counts, std::size_t items, std::size_t changed,
+                                 double confidence);
 
 struct class_flip_metrics {
   std::uint32_t class_index = 0;
@@ -74,9 +74,9 @@ struct class_flip_metrics {
 
 struct flips_result {
   double confidence = 0.95;
-  std::size_t items = 0;            ///< paired items
-  std::size_t labelled = 0;         ///< items with a resolved label
-  std::size_t tied = 0;             ///< items whose annotators tied (left out)
+  std::size_t items = 0;     ///< paired items
+  std::size_t labelled = 0;  ///< items with a resolved label
+  std::size_t tied = 0;      ///< items whose annotators tied (left out)
   std::vector<std::string> classes_only_in_labels;
   flip_metrics overall;
   /// Per class over the labelled items whose true class is c (churn over those items).

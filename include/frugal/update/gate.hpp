@@ -25,8 +25,8 @@ struct gate_check {
   std::string class_name;  ///< class_nfr only
   double limit = 0;
   double estimate = 0;
-  double bound = 0;   ///< the value compared with the limit
-  std::string basis;  ///< "one-sided 95% upper bound" or "exact (no labels needed)"
+  double bound = 0;     ///< the value compared with the limit
+  std::string basis;    ///< "one-sided 95% upper bound" or "exact (no labels needed)"
   bool defined = true;  ///< false when the metric cannot be computed: the check fails
   bool passed = false;
 };

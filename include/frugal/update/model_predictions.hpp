@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,8 +54,8 @@ struct model_read_options {
 struct model_predictions {
   std::string source;  ///< file name used in messages
   io::string_column ids;
-  std::vector<std::uint64_t> id_hashes;   ///< io::hash_id of each id
-  std::vector<std::uint32_t> lines;       ///< 1-based line where each row starts
+  std::vector<std::uint64_t> id_hashes;    ///< io::hash_id of each id
+  std::vector<std::uint32_t> lines;        ///< 1-based line where each row starts
   std::vector<std::uint32_t> predictions;  ///< class index in the shared class_names
   /// The `<class>` part of each `score_<class>` column, in header order.
   std::vector<std::string> score_classes;
@@ -98,6 +99,19 @@ struct model_pair {
 /// Pairs the two models by id. Different id sets are an input_error saying how many ids each
 /// side lacks and naming the first missing id of each (file and line). O(rows) with an id index.
 model_pair pair_models(const model_predictions& old_model, const model_predictions& new_model);
+
+/// Both models' predictions with their shared class names, paired. Not movable (the pair points
+/// at the predictions), hence held by pointer.
+struct loaded_update {
+  class_names classes;
+  model_predictions old_model, new_model;
+  model_pair pair;
+};
+
+/// Reads the two files at once (one thread each, each with its own class names, merged after)
+/// and pairs them.
+std::unique_ptr<loaded_update> load_update(const std::string& old_path, const std::string& new_path,
+                                           const model_read_options& options = {});
 
 /// Resolved true classes for the rows of a model pair (old file order).
 struct class_labels {
