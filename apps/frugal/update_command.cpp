@@ -11,6 +11,7 @@
 
 #include "common_options.hpp"
 #include "frugal/error.hpp"
+#include "frugal/estimation/intervals.hpp"
 #include "frugal/io/output_file.hpp"
 #include "frugal/report/update_report.hpp"
 #include "frugal/update/disagreement.hpp"
@@ -219,9 +220,9 @@ struct flips_command {
     auto share = [&](std::size_t count) {
       update::metric value;
       if (n > 0) {
-        const auto interval = update::multinomial_difference_interval(static_cast<double>(count), 0,
-                                                                      n, 0, confidence);
-        value = {static_cast<double>(count) / n, std::max(0.0, interval.first), interval.second,
+        const auto interval = estimation::interval_for_proportion(
+            estimation::interval_method::wilson, static_cast<double>(count), n, 0, confidence);
+        value = {static_cast<double>(count) / n, interval.lower, interval.upper,
                  static_cast<double>(count), n};
       }
       return value;
@@ -405,6 +406,7 @@ json estimate_json(const update::update_estimate& e) {
               {"accuracy_old", metric_json(e.accuracy_old)},
               {"accuracy_new", metric_json(e.accuracy_new)},
               {"error_rate_new", metric_json(e.error_rate_new)},
+              {"both_wrong", metric_json(e.both_wrong)},
               {"nfi", metric_json(e.nfi)},
               {"btc", metric_json(e.btc)},
               {"bec", metric_json(e.bec)},
@@ -479,13 +481,7 @@ struct update_estimate_command {
     input.labelled = e.used;
     input.disagreements = e.disagreements;
     const char* agreement_note = "needs an agreement stratum (plan with --agreement-share)";
-    update::metric both_wrong;
-    if (e.error_rate_new.defined() && e.nfr.defined()) {
-      // Both wrong = ER_new - NFR; shown without an interval of its own.
-      both_wrong = {e.error_rate_new.value - e.nfr.value, nan(""), nan(""), 0, 1};
-    }
-    input.both_wrong = report_value("both wrong", both_wrong, agreement_note);
-    if (both_wrong.defined()) input.both_wrong.lower = input.both_wrong.upper = std::nullopt;
+    input.both_wrong = report_value("both wrong", e.both_wrong, agreement_note);
     input.only_old_wrong = report_value("only old wrong (positive flips)", e.pfr);
     input.only_new_wrong = report_value("only new wrong (negative flips)", e.nfr);
     input.metrics = {report_value("NFR", e.nfr),

@@ -476,7 +476,7 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
   const bool agreement_known =
       agreement_items == 0 || (result.has_agreement_stratum && agreement_population > 0);
   const metric undefined{nan_value, nan_value, nan_value, 0, 0};
-  result.accuracy_old = result.accuracy_new = result.error_rate_new = undefined;
+  result.accuracy_old = result.accuracy_new = result.error_rate_new = result.both_wrong = undefined;
   result.nfi = result.btc = result.bec = undefined;
   if (agreement_known) {
     auto all_counts = [&](auto kind_of) {
@@ -496,6 +496,9 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
     result.error_rate_new = share_metric(
         estimate_total(all_counts([](const stratum_tally& t) { return t.negative + t.both_wrong; }),
                        confidence),
+        items);
+    result.both_wrong = share_metric(
+        estimate_total(all_counts([](const stratum_tally& t) { return t.both_wrong; }), confidence),
         items);
     result.nfi = ratio_metric(
         tallies, [](const stratum_tally& t) { return t.negative; },

@@ -21,7 +21,13 @@ std::size_t class_names::string_hash::operator()(std::string_view text) const no
 }
 
 std::uint32_t class_names::intern(std::string_view name) {
-  if (const auto found = index_.find(name); found != index_.end()) return found->second;
+  // Most problems have a handful of classes: comparing with each is faster than hashing.
+  if (names_.size() <= 16) {
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if (names_[i] == name) return static_cast<std::uint32_t>(i);
+  } else if (const auto found = index_.find(name); found != index_.end()) {
+    return found->second;
+  }
   const auto index = static_cast<std::uint32_t>(names_.size());
   names_.emplace_back(name);
   index_.emplace(std::string(name), index);
@@ -282,8 +288,19 @@ std::unique_ptr<loaded_update> load_update(const std::string& old_path, const st
 
 class_labels parse_class_labels(std::string_view text, const std::string& source,
                                 const model_pair& pair, class_names& classes) {
-  const io::id_index index(pair.old_model->id_columns());
+  // Labels usually list the items in the predictions' order: the row after the previous one is
+  // tried first, and the id index is built only when that guess first fails.
+  std::optional<io::id_index> index;
+  std::size_t next_row = 0;
   const std::size_t rows = pair.size();
+  auto find_row = [&](std::string_view id) -> std::ptrdiff_t {
+    if (next_row < rows && pair.old_model->ids[next_row] == id)
+      return static_cast<std::ptrdiff_t>(next_row++);
+    if (!index) index.emplace(pair.old_model->id_columns());
+    const std::ptrdiff_t found = index->find(id);
+    if (found >= 0) next_row = static_cast<std::size_t>(found) + 1;
+    return found;
+  };
   class_labels result;
   // Most items get one label: it is kept in flat arrays; a second label moves the item to
   // `several`, where each annotator's label is kept once.
@@ -322,7 +339,7 @@ class_labels parse_class_labels(std::string_view text, const std::string& source
     const std::string_view label = record.fields[label_column];
     if (label.empty()) return;  // not labelled yet
     const std::string_view id = record.fields[id_column];
-    const std::ptrdiff_t found = index.find(id);
+    const std::ptrdiff_t found = find_row(id);
     if (found < 0)
       throw input_error(source, record.line, record.columns[id_column],
                         fmt::format("id \"{}\" is not in the predictions", id));

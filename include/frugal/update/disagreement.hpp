@@ -127,7 +127,7 @@ struct update_estimate {
   /// One-sided upper bound on NFR at the confidence level: the certificate.
   double nfr_upper_bound = 0;
   /// Needs an agreement stratum with labels (undefined otherwise).
-  metric accuracy_old, accuracy_new, error_rate_new, nfi, btc, bec;
+  metric accuracy_old, accuracy_new, error_rate_new, both_wrong, nfi, btc, bec;
   bool has_agreement_stratum = false;
   std::size_t mcnemar_negative = 0, mcnemar_positive = 0;
   double mcnemar_p_value = 1;  ///< exact, two-sided
