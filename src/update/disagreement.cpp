@@ -146,7 +146,9 @@ total_estimate estimate_total(const std::vector<stratum_count>& strata, double c
     return result;
   }
   double total = 0, variance = 0, population = 0, labelled = 0;
+  bool census = true;
   for (const stratum_count* s : present) {
+    census = census && s->labelled == s->population;
     const double big_n = static_cast<double>(s->population);
     total += big_n * static_cast<double>(s->kind) / static_cast<double>(s->labelled);
     variance += stratum_variance_term(*s, indicator_variance(s->kind, s->labelled));
@@ -155,6 +157,11 @@ total_estimate estimate_total(const std::vector<stratum_count>& strata, double c
   }
   // Wilson at the effective sample size p(1 - p)/Var(p) (Korn & Graubard 1998); the variance
   // already carries the finite-population corrections.
+  if (census) {  // every item labelled: the total is known exactly
+    result.value = result.lower = result.upper = total;
+    result.variance = 0;
+    return result;
+  }
   const double p = total / population;
   const double share_variance = variance / (population * population);
   const double effective = share_variance > 0 ? p * (1 - p) / share_variance : labelled;
@@ -186,9 +193,11 @@ metric ratio_metric(const std::vector<stratum_tally>& strata,
                     std::size_t (*y_of)(const stratum_tally&),
                     std::size_t (*x_of)(const stratum_tally&), double confidence) {
   double y_total = 0, x_total = 0, x_labelled = 0;
+  bool census = true;
   for (const stratum_tally& s : strata) {
     if (s.population == 0) continue;
     if (s.labelled == 0) return {nan_value, nan_value, nan_value, 0, 0};
+    census = census && s.labelled == s.population;
     const double weight = static_cast<double>(s.population) / static_cast<double>(s.labelled);
     y_total += weight * static_cast<double>(y_of(s));
     x_total += weight * static_cast<double>(x_of(s));
@@ -196,6 +205,7 @@ metric ratio_metric(const std::vector<stratum_tally>& strata,
   }
   if (x_total <= 0) return {nan_value, nan_value, nan_value, y_total, 0};
   const double r = y_total / x_total;
+  if (census) return {r, r, r, y_total, x_total};
   double variance = 0;
   for (const stratum_tally& s : strata) {
     if (s.population == 0) continue;
@@ -276,9 +286,10 @@ update_plan make_update_plan(const model_pair& pair, const class_names& classes,
   }
   const std::size_t agreement_wanted = static_cast<std::size_t>(
       std::llround(static_cast<double>(settings.budget) * settings.agreement_share));
-  std::size_t agreement_size = std::min(agreement_wanted, agreement.size());
+  std::size_t agreement_size = std::min({agreement_wanted, agreement.size(), settings.budget});
+  // The disagreement set gets the rest: what the agreement stratum cannot use included.
   const std::size_t disagreement_size =
-      std::min(settings.budget - std::min(agreement_wanted, settings.budget), pair.disagreements);
+      std::min(settings.budget - agreement_size, pair.disagreements);
   // Labels the disagreement set cannot use go to the agreement stratum, when there is one.
   if (settings.agreement_share > 0)
     agreement_size = std::min(agreement.size(), settings.budget - disagreement_size);
@@ -567,9 +578,11 @@ certification_size labels_to_certify(std::size_t items, std::size_t disagreement
     result.uniform_labels = 0;
     return result;
   }
-  // Smallest n in [1, population] whose bound on the flips, from the flips an NFR of
-  // assumed_nfr would show, is at most target * N. The bound falls with n (more labels, less
-  // doubt), so a binary search finds it; the last step is checked directly.
+  // The fewest labels n in [1, population] from which every larger sample certifies: the bound
+  // on the flips, from the flips an NFR of assumed_nfr would show, is at most target * N. With
+  // no flips the bound falls with n and a binary search finds n. With flips, the rounded flip
+  // count makes certification flicker over one rounding cycle (about 1/share labels), so the
+  // search result is then walked up until a whole cycle certifies.
   auto smallest = [&](std::size_t population, double flip_share) -> std::optional<std::size_t> {
     auto certifies = [&](std::size_t n) {
       const auto flips =
@@ -587,7 +600,13 @@ certification_size labels_to_certify(std::size_t items, std::size_t disagreement
         low = middle + 1;
       }
     }
-    return low;
+    if (flip_share <= 0) return low;
+    const auto cycle = static_cast<std::size_t>(std::ceil(1 / flip_share)) + 1;
+    std::size_t candidate = low;
+    for (std::size_t n = candidate + 1; n <= population && n <= candidate + cycle; ++n) {
+      if (!certifies(n)) candidate = n + 1;
+    }
+    return std::min(candidate, population);
   };
   result.disagreement_labels = smallest(disagreements, assumed_nfr / d);
   result.uniform_labels = smallest(items, assumed_nfr);

@@ -226,18 +226,18 @@ model_pair pair_models(const model_predictions& old_model, const model_predictio
           fmt::format("{} and {} do not hold the same items:", old_model.source, new_model.source);
       if (missing_in_new > 0) {
         const auto row = static_cast<std::size_t>(first_missing_in_new);
-        message += fmt::format(" {} id{} of {} missing from {} (first: \"{}\", {} line {})",
-                               missing_in_new, missing_in_new == 1 ? " is" : "s are",
-                               old_model.source, new_model.source, old_model.ids[row],
-                               old_model.source, old_model.lines[row]);
+        message += fmt::format(" {} id{} of {} {} missing from {} (first: \"{}\", {} line {})",
+                               missing_in_new, missing_in_new == 1 ? "" : "s", old_model.source,
+                               missing_in_new == 1 ? "is" : "are", new_model.source,
+                               old_model.ids[row], old_model.source, old_model.lines[row]);
       }
       if (missing_in_old > 0) {
         const auto row = static_cast<std::size_t>(first_missing_in_old);
-        message +=
-            fmt::format("{} {} id{} of {} missing from {} (first: \"{}\", {} line {})",
-                        missing_in_new > 0 ? ";" : "", missing_in_old,
-                        missing_in_old == 1 ? " is" : "s are", new_model.source, old_model.source,
-                        new_model.ids[row], new_model.source, new_model.lines[row]);
+        message += fmt::format("{} {} id{} of {} {} missing from {} (first: \"{}\", {} line {})",
+                               missing_in_new > 0 ? ";" : "", missing_in_old,
+                               missing_in_old == 1 ? "" : "s", new_model.source,
+                               missing_in_old == 1 ? "is" : "are", old_model.source,
+                               new_model.ids[row], new_model.source, new_model.lines[row]);
       }
       // Positioned at the first missing id, in whichever file holds it.
       if (missing_in_new > 0)

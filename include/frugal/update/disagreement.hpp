@@ -67,7 +67,8 @@ struct update_plan {
 };
 
 /// Draws the plan. The agreement stratum gets round(budget * agreement_share) labels (at most
-/// its size), the disagreement set the rest (at most its size); stratified plans allocate
+/// its size), the disagreement set the rest (at most its size); with an agreement share, labels
+/// the disagreement set cannot use go to the agreement stratum. Stratified plans allocate
 /// proportionally by largest remainder with at least one label per pair stratum, and a budget
 /// smaller than the number of pairs is an input_error. An empty disagreement set gives a plan
 /// without disagreement strata.
@@ -162,10 +163,10 @@ struct certification_size {
   std::optional<std::size_t> uniform_labels;
 };
 
-/// The fewest labels whose one-sided bound certifies NFR <= target when the sample shows the
-/// flips an NFR of `assumed_nfr` would give (rounded; 0 flips by default), for disagreement
-/// sampling and for uniform sampling. Throws input_error for a target or confidence outside
-/// (0, 1), or an assumed NFR outside [0, d].
+/// The fewest labels n from which every larger sample's one-sided bound certifies NFR <= target
+/// when the sample shows the flips an NFR of `assumed_nfr` would give (rounded; 0 flips by
+/// default), for disagreement sampling and for uniform sampling. Throws input_error for a
+/// target outside (0, 1), a confidence outside (0.5, 1), or an assumed NFR outside [0, d].
 certification_size labels_to_certify(std::size_t items, std::size_t disagreements, double target,
                                      double confidence, double assumed_nfr = 0);
 

@@ -14,9 +14,10 @@
 /// Intervals are two-sided at the stated confidence: Wilson for every ratio of counts (the items
 /// are taken as a sample of the traffic the models will see); for the accuracy difference
 /// (pf - nf)/n, the MOVER combination of the two discordant cells' Wilson intervals (Zou &
-/// Donner 2008; Newcombe, Stat. Med. 1998, builds paired differences the same way); and the delta
-/// method on the multinomial cell shares for relative NFR, the one metric that is not a ratio of
-/// two counts.
+/// Donner 2008; Newcombe, Stat. Med. 1998, builds paired differences the same way); and for
+/// relative NFR, the one metric that is not a ratio of two counts, three Wilson intervals (NFR,
+/// acc_old, ER_new) at 1 - (1 - C)/3 combined by interval arithmetic (Bonferroni: conservative,
+/// but valid at zero flips, where the delta method would give a zero-width interval).
 
 #include <cstddef>
 #include <cstdint>
@@ -34,7 +35,7 @@ struct metric {
   double value = 0;
   double lower = 0;
   double upper = 0;
-  double numerator = 0;    ///< the counts behind a ratio (0 for the delta-method metrics)
+  double numerator = 0;    ///< the counts behind a ratio (0 for relative NFR)
   double denominator = 0;  ///< 0 means undefined
   bool defined() const noexcept;
 };
