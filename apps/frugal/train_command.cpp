@@ -1,6 +1,6 @@
 // frugal train: trains a linear, mlp or cnn classifier on Fashion-MNIST, or a linear or mlp
 // classifier on CSV feature tables, multiclass or one-vs-rest, and prints its test accuracy;
-// optionally saves the model and its test scores.
+// optionally saves the model, its test scores and the test set's true classes.
 
 #include <fmt/format.h>
 
@@ -10,14 +10,60 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
+#include <unordered_map>
 
 #include "common_options.hpp"
 #include "frugal/error.hpp"
+#include "frugal/io/output_file.hpp"
 #include "frugal/train/datasets.hpp"
 #include "frugal/train/trainer.hpp"
 
 namespace frugal::cli {
 namespace {
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
+// `id,label` with each test item's true class as the model's output class (the labels format of
+// model updates), written atomically like the scores.
+void write_true_classes(const std::string& path, const train::model_spec& spec,
+                        std::span<const std::string> ids,
+                        std::span<const std::uint32_t> dataset_labels) {
+  const std::vector<std::string> names = spec.output_classes();
+  io::write_file_atomically(path, [&](std::ostream& out) {
+    out << "id,label\n";
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      out << csv_field(ids[i]) << ',' << csv_field(names[spec.output_class_of(dataset_labels[i])])
+          << '\n';
+  });
+}
+
+void write_true_classes(const std::string& path, const train::model_spec& spec,
+                        const train::image_dataset& test) {
+  std::vector<std::string> ids(test.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = fmt::format("test-{}", i);
+  const std::vector<std::uint32_t> labels(test.labels.begin(), test.labels.end());
+  write_true_classes(path, spec, ids, labels);
+}
+
+void write_true_classes(const std::string& path, const train::model_spec& spec,
+                        const train::feature_table& test) {
+  std::unordered_map<std::string_view, std::uint32_t> label_of;
+  for (std::size_t c = 0; c < spec.dataset_classes.size(); ++c)
+    label_of.emplace(spec.dataset_classes[c], static_cast<std::uint32_t>(c));
+  std::vector<std::uint32_t> labels(test.size());
+  // check_feature_table has already rejected labels that are not dataset classes.
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = label_of.at(test.labels[i]);
+  write_true_classes(path, spec, test.ids, labels);
+}
 
 struct train_command {
   std::string data = "fashion-mnist";
@@ -36,6 +82,7 @@ struct train_command {
   unsigned threads = 0;
   std::string out_model;
   std::string predictions;
+  std::string labels_out;
   bool json = false;
 
   void run() const {
@@ -98,6 +145,7 @@ struct train_command {
       test_accuracy = train::accuracy(scores, spec, test);
       test_size = test.size();
       if (!predictions.empty()) train::write_class_scores(predictions, scores, test.ids);
+      if (!labels_out.empty()) write_true_classes(labels_out, spec, test);
     } else {
       spec = train::fashion_mnist_spec(kind, std::move(hidden_sizes), target);
       const train::image_dataset training = train::load_fashion_mnist("train", data_directory);
@@ -109,6 +157,7 @@ struct train_command {
       test_accuracy = train::accuracy(scores, spec, test);
       test_size = test.size();
       if (!predictions.empty()) train::write_class_scores(predictions, scores, "test-");
+      if (!labels_out.empty()) write_true_classes(labels_out, spec, test);
     }
     if (!out_model.empty()) trained->save(out_model);
 
@@ -144,6 +193,7 @@ struct train_command {
     fmt::print("trained in {:.1f} s\n", training_time.count());
     if (!out_model.empty()) fmt::print("model saved to {}\n", out_model);
     if (!predictions.empty()) fmt::print("test scores written to {}\n", predictions);
+    if (!labels_out.empty()) fmt::print("test labels written to {}\n", labels_out);
     fmt::print("test accuracy: {:.4f} ({} {})\n", test_accuracy, grouped(test_size), unit);
   }
 };
@@ -213,6 +263,10 @@ void add_train_command(CLI::App& app) {
       "--predictions", command->predictions,
       "Write test-set scores as id,prediction,score_<class>... CSV (ids test-<index>, or "
       "the test table's ids)");
+  sub->add_option("--labels-out", command->labels_out,
+                  "Write the test set's true classes as id,label CSV, the labels format of "
+                  "`frugal flips` and `frugal update` (the ids of --predictions; labels are the "
+                  "model's output class names, e.g. not-shirt/shirt for one-vs-rest)");
   sub->add_flag("--json", command->json, "Machine-readable output on stdout");
   sub->callback([command] { command->run(); });
 }
