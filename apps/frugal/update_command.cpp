@@ -584,6 +584,11 @@ struct update_gate_command {
   double confidence = 0.95;
 
   void run() const {
+    // A gate without a budget checks nothing: a mistake on the command line (exit 2).
+    if (!max_nfr && !max_class_nfr && !max_churn)
+      throw CLI::ValidationError("update gate",
+                                 "name at least one budget: --max-nfr, --max-class-nfr or "
+                                 "--max-churn");
     update::gate_limits limits;
     limits.max_nfr = max_nfr;
     limits.max_class_nfr = max_class_nfr;

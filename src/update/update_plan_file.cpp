@@ -97,6 +97,10 @@ update_plan parse_update_plan(std::string_view text, const std::string& source) 
       }
     }
     throw input_error(source, line, offset - line_start + 1, "not valid JSON");
+  } catch (const json::exception&) {
+    // A number beyond the range of a double (1e999) is valid syntax nlohmann cannot hold; it
+    // carries no position.
+    throw input_error(source, 0, 0, "not valid JSON (a number is out of range)");
   }
   if (!document.is_object()) throw input_error(source, 1, 1, "a plan is a JSON object");
   if (field<std::string>(document, "kind", source, "the plan") != plan_kind)
