@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
     if (!(share[c] >= -1e-12 && share[c] <= 1 + 1e-12))
       fail(std::string("the settings give the cell '") + cell_names[c] + "' a share of " +
            std::to_string(share[c]) + ", outside [0, 1]");
-    share[c] = std::clamp(share[c], 0.0, 1.0);
+    share[c] = share[c] < 1e-12 ? 0.0 : std::min(share[c], 1.0);
   }
   if (share[wrong_changed] > 0 && classes < 3) fail("both-wrong-changed items need --classes >= 3");
   std::array<double, cells> cumulative{};

@@ -2,16 +2,16 @@
 """Baseline for bench/flips_throughput.sh: the flip metrics of a model update in pandas + numpy.
 
 Reads OLD and NEW (`id,prediction`) and LABELS (`id,label`, one label per id), pairs the two
-models by id (an inner merge that must keep every row of both, one to one), attaches the labels
-(a left merge; unlabelled items count for churn only), and computes what `frugal flips OLD NEW
+models by id (NEW reindexed onto OLD's ids; the id sets must be equal), attaches the labels the
+same way (unlabelled items count for churn only), and computes what `frugal flips OLD NEW
 --labels LABELS --json` reports as headline numbers: the cells of the old/new correctness table,
 accuracy old/new, NFR, PFR, NFI, PFI, BTC, BEC and churn (with counts and 95% Wilson intervals),
 plus negative flips per true class and per old prediction. Prints JSON on stdout and phase
 timings on stderr.
 
 It is meant to be a fair, idiomatic pandas implementation: read_csv with the C parser, `id` as
-str and `prediction`/`label` as category; the duplicate-id check frugal also makes (is_unique on
-each id column), then merges on id; the classes of the three files put on one category list
+str and `prediction`/`label` as category; the duplicate-id checks frugal makes, then pairing with
+set_index + reindex; the classes of the three files put on one category list
 so that comparisons are on integer codes; vectorised numpy after that, no Python loop over rows.
 
   /usr/bin/python3 bench/pandas_flips.py OLD.csv NEW.csv LABELS.csv [--confidence 0.95]
@@ -60,28 +60,33 @@ def main() -> int:
     labels = read(args.labels, "label")
     read_done = time.perf_counter()
 
-    # The duplicate-id check frugal makes. (merge's validate="one_to_one" does the same but
-    # costs three times the merge itself in pandas 1.5; is_unique is one hash pass.)
+    # Pairing by id: OLD's ids as the index, NEW and LABELS reindexed onto it (one hash lookup
+    # per row; 3-4x faster than two DataFrame.merge calls in pandas 1.5 at 1M rows). The
+    # duplicate-id checks are the ones frugal makes; reindex reuses the uniqueness they compute.
+    old = old.set_index("id")
+    new = new.set_index("id")
+    labels = labels.set_index("id")
     for name, frame in (("OLD", old), ("NEW", new), ("LABELS", labels)):
-        if not frame["id"].is_unique:
+        if not frame.index.is_unique:
             print(f"pandas_flips.py: {name} has a duplicate id", file=sys.stderr)
             return 3
-    pair = old.merge(new, on="id", how="inner", suffixes=("_old", "_new"))
-    if len(pair) != len(old) or len(pair) != len(new):
+    new_prediction = new["prediction"].reindex(old.index)
+    label = labels["label"].reindex(old.index)
+    missing = int(new_prediction.isna().sum())
+    if missing > 0 or len(new) != len(old):
         print(f"pandas_flips.py: the id sets differ ({len(old)} old, {len(new)} new, "
-              f"{len(pair)} in both)", file=sys.stderr)
+              f"{missing} old ids missing from NEW)", file=sys.stderr)
         return 3
-    table = pair.merge(labels, on="id", how="left")
-    if table["label"].notna().sum() != len(labels):
+    if int(label.notna().sum()) != len(labels):
         print("pandas_flips.py: LABELS has ids that neither model predicts", file=sys.stderr)
         return 3
     merge_done = time.perf_counter()
 
     classes = sorted(set(old["prediction"].cat.categories) | set(new["prediction"].cat.categories)
                      | set(labels["label"].cat.categories))
-    old_code = table["prediction_old"].cat.set_categories(classes).cat.codes.to_numpy()
-    new_code = table["prediction_new"].cat.set_categories(classes).cat.codes.to_numpy()
-    truth = table["label"].cat.set_categories(classes).cat.codes.to_numpy()  # -1: unlabelled
+    old_code = old["prediction"].cat.set_categories(classes).cat.codes.to_numpy()
+    new_code = new_prediction.cat.set_categories(classes).cat.codes.to_numpy()
+    truth = label.cat.set_categories(classes).cat.codes.to_numpy()  # -1: unlabelled
 
     labelled = truth >= 0
     changed = old_code != new_code
@@ -111,7 +116,7 @@ def main() -> int:
     compute_done = time.perf_counter()
 
     result = {
-        "items": len(table),
+        "items": len(old),
         "labelled": n,
         "changed": counts["changed"],
         "counts": counts,
@@ -123,7 +128,7 @@ def main() -> int:
         "pfi": wilson(pf, pf + ww, c),
         "btc": wilson(rr, rr + nf, c),
         "bec": wilson(ww, nf + ww, c),
-        "churn": wilson(counts["changed"], len(table), c),
+        "churn": wilson(counts["changed"], len(old), c),
         "negative_flips_by_true_class": {
             name: {"items": int(true_sizes[i]), "negative_flips": int(by_true[i])}
             for i, name in enumerate(classes) if true_sizes[i] > 0},
@@ -134,7 +139,7 @@ def main() -> int:
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     end = time.perf_counter()
-    print(f"read_csv {read_done - start:.2f} s, merge {merge_done - read_done:.2f} s, "
+    print(f"read_csv {read_done - start:.2f} s, pair by id {merge_done - read_done:.2f} s, "
           f"metrics {compute_done - merge_done:.2f} s, output {end - compute_done:.2f} s",
           file=sys.stderr)
     return 0

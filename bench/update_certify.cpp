@@ -3,10 +3,10 @@
 // (a simple random sample of all N items), DESIGN.md §1.2.
 //
 // For each (d, true NFR) the analytic sizes come from update::labels_to_certify with the assumed
-// NFR set to the true one: the fewest labels whose one-sided exact bound certifies the target
-// when the sample shows the flips the true NFR would give. They are then validated by
-// simulation: T seeded simple random samples of that size, from D (holding all M = NFR N
-// negative flips) and from all N items; each gives k flips and the one-sided bound
+// NFR set to the true one: the fewest labels from which every larger sample's one-sided exact
+// bound certifies the target when it shows the flips the true NFR would give. They are then
+// validated by simulation: T seeded simple random samples of that size, from D (holding all
+// M = NFR N negative flips) and from all N items; each gives k flips and the one-sided bound
 //   disagreement: update::hypergeometric_upper_count(k, n_D, N_D, C) / N
 //   uniform:      update::hypergeometric_upper_count(k, n_U, N, C) / N.
 // Reported: the share of samples whose bound certifies the target, and the coverage, the share
