@@ -22,16 +22,6 @@
 namespace frugal::cli {
 namespace {
 
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
-
 // `id,label` with each test item's true class as the model's output class (the labels format of
 // model updates), written atomically like the scores.
 void write_true_classes(const std::string& path, const train::model_spec& spec,
@@ -41,8 +31,8 @@ void write_true_classes(const std::string& path, const train::model_spec& spec,
   io::write_file_atomically(path, [&](std::ostream& out) {
     out << "id,label\n";
     for (std::size_t i = 0; i < ids.size(); ++i)
-      out << csv_field(ids[i]) << ',' << csv_field(names[spec.output_class_of(dataset_labels[i])])
-          << '\n';
+      out << io::csv_field(ids[i]) << ','
+          << io::csv_field(names[spec.output_class_of(dataset_labels[i])]) << '\n';
   });
 }
 

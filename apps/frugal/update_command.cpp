@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -73,7 +74,16 @@ std::string percent(double confidence) {
 void check_confidence_option(CLI::App& command, double& confidence) {
   command.add_option("--confidence", confidence, "Confidence level of intervals and bounds")
       ->capture_default_str()
-      ->check(CLI::Range(0.5, 0.999999));
+      ->check([](const std::string& text) -> std::string {
+        // Above 1/2: the one-sided bounds are read off two-sided intervals at 2C - 1.
+        double value = 0;
+        try {
+          value = std::stod(text);
+        } catch (const std::exception&) {
+          return "not a number: " + text;
+        }
+        return value > 0.5 && value < 1 ? "" : "must be above 0.5 and below 1";
+      });
 }
 
 report::update_report_value report_value(std::string name, const update::metric& m,
@@ -111,7 +121,7 @@ struct flips_command {
         update::read_class_labels(labels_path, loaded->pair, loaded->classes);
     const update::flips_result flips =
         update::compute_flips(loaded->pair, labels, loaded->classes, confidence);
-    if (!html_path.empty()) write_html(html_path, report_input(*loaded, labels, flips));
+    if (!html_path.empty()) write_html(html_path, report_input(*loaded, flips));
     if (json_output) {
       print_json(flips);
     } else {
@@ -203,7 +213,6 @@ struct flips_command {
   }
 
   report::update_report_input report_input(const update::loaded_update& loaded,
-                                           const update::class_labels& labels,
                                            const update::flips_result& flips) const {
     report::update_report_input input;
     input.title = "Model update: " + old_path + " -> " + new_path;
@@ -216,18 +225,7 @@ struct flips_command {
     input.labelled = flips.labelled;
     input.disagreements = loaded.pair.disagreements;
     const update::flip_metrics& m = flips.overall;
-    const auto n = static_cast<double>(m.counts.total());
-    auto share = [&](std::size_t count) {
-      update::metric value;
-      if (n > 0) {
-        const auto interval = estimation::interval_for_proportion(
-            estimation::interval_method::wilson, static_cast<double>(count), n, 0, confidence);
-        value = {static_cast<double>(count) / n, interval.lower, interval.upper,
-                 static_cast<double>(count), n};
-      }
-      return value;
-    };
-    input.both_wrong = report_value("both wrong", share(m.counts.both_wrong));
+    input.both_wrong = report_value("both wrong", m.both_wrong);
     input.only_old_wrong = report_value("only old wrong (positive flips)", m.pfr);
     input.only_new_wrong = report_value("only new wrong (negative flips)", m.nfr);
     input.metrics = {report_value("accuracy (old)", m.accuracy_old),
@@ -255,19 +253,11 @@ struct flips_command {
       input.classes.push_back(std::move(entry));
     }
     const update::model_pair& pair = loaded.pair;
-    for (const bool negative : {true, false}) {
-      for (std::size_t row = 0; row < pair.size(); ++row) {
-        const std::uint32_t truth = labels.by_row[row];
-        if (truth >= update::class_labels::tied) continue;
-        const bool old_right = pair.old_class[row] == truth;
-        const bool new_right = pair.new_class[row] == truth;
-        if (old_right == new_right || old_right != negative) continue;
-        input.flipped.push_back(
-            {std::string(pair.id(row)), loaded.classes.name(pair.old_class[row]),
-             loaded.classes.name(pair.new_class[row]), loaded.classes.name(truth),
-             std::string(pair.content(row)), negative});
-      }
-    }
+    for (const update::flipped_item& item : flips.flipped)
+      input.flipped.push_back(
+          {std::string(pair.id(item.row)), loaded.classes.name(pair.old_class[item.row]),
+           loaded.classes.name(pair.new_class[item.row]), loaded.classes.name(item.true_class),
+           std::string(pair.content(item.row)), item.negative});
     return input;
   }
 };
@@ -295,11 +285,18 @@ struct update_plan_command {
         update::make_update_plan(loaded->pair, loaded->classes, settings);
     const std::string queue =
         queue_path.empty() ? "" : update::update_queue_csv(plan, loaded->pair);
-    // Both outputs are complete in memory before either file is touched.
-    io::write_file_atomically(out_path,
-                              [&](std::ostream& out) { out << update::update_plan_json(plan); });
+    // Both outputs are complete in memory before either file is touched, and a plan is never
+    // left without the queue that was asked for: the queue goes first, and is removed again if
+    // the plan cannot be written.
     if (!queue_path.empty())
       io::write_file_atomically(queue_path, [&](std::ostream& out) { out << queue; });
+    try {
+      io::write_file_atomically(out_path,
+                                [&](std::ostream& out) { out << update::update_plan_json(plan); });
+    } catch (...) {
+      if (!queue_path.empty()) std::remove(queue_path.c_str());
+      throw;
+    }
     if (json_output) {
       json strata = json::array();
       for (const update::plan_stratum& s : plan.strata)
@@ -462,8 +459,12 @@ struct update_estimate_command {
                  : e.has_agreement_stratum
                      ? std::string("undefined")
                      : std::string("needs an agreement stratum (plan with --agreement-share)"));
-    fmt::print("\nMcNemar exact test: {} negative vs {} positive flips in the sample, p = {:.4g}\n",
-               e.mcnemar_negative, e.mcnemar_positive, e.mcnemar_p_value);
+    fmt::print("\nMcNemar exact test: {} negative vs {} positive flips in the sample, {}\n",
+               e.mcnemar_negative, e.mcnemar_positive,
+               std::isnan(e.mcnemar_p_value)
+                   ? std::string("no p-value for a stratified plan (its pooled sample is not a "
+                                 "simple random sample of the disagreement set)")
+                   : fmt::format("p = {:.4g}", e.mcnemar_p_value));
     fmt::print("certificate: {}\n", certificate_text(e));
   }
 
@@ -753,8 +754,9 @@ void add_update_commands(CLI::App& app) {
                     "evaluation set)");
     add_budget_option(*sub, command->max_nfr, "--max-nfr", "Budget on NFR");
     add_budget_option(*sub, command->max_class_nfr, "--max-class-nfr",
-                      "Budget on each class's NFR (negative flips over the items the old model "
-                      "assigned to the class)");
+                      "Budget on each class's NFR: negative flips over the items the old model "
+                      "assigned to the class (with --plan all of them, estimated; without, the "
+                      "labelled ones)");
     add_budget_option(*sub, command->max_churn, "--max-churn",
                       "Budget on churn (exact: no labels needed)");
     check_confidence_option(*sub, command->confidence);

@@ -38,16 +38,7 @@ std::string target_text(const campaign::campaign_settings& settings) {
 }
 
 std::string page_css() {
-  return R"(body { font: 14px/1.45 system-ui, sans-serif; color: #222; max-width: 980px; margin: 2em auto; padding: 0 1em; }
-h1 { font-size: 1.5em; margin-bottom: 0.2em; }
-h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
-dl.facts { display: grid; grid-template-columns: max-content auto; gap: 0.15em 1.2em; }
-dl.facts dt { color: #555; }
-dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-table { border-collapse: collapse; margin: 0.8em 0; }
-th, td { padding: 0.2em 0.7em; border-bottom: 1px solid #e3e3e3; text-align: left; }
-th { background: #f4f4f4; }
-td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+  return std::string(detail::page_base_css()) + R"(th, td { text-align: left; }
 td.id { overflow-wrap: anywhere; max-width: 40em; }
 .status-finished { color: #2e7d32; font-weight: 600; }
 .status-labelling { color: #b36b00; font-weight: 600; }

@@ -142,6 +142,20 @@ std::string grouped(std::size_t value) {
   return out;
 }
 
+std::string_view page_base_css() {
+  return R"(body { font: 14px/1.45 system-ui, sans-serif; color: #222; max-width: 980px; margin: 2em auto; padding: 0 1em; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; }
+h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
+dl.facts { display: grid; grid-template-columns: max-content auto; gap: 0.15em 1.2em; }
+dl.facts dt { color: #555; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+table { border-collapse: collapse; margin: 0.8em 0; }
+th, td { padding: 0.2em 0.7em; border-bottom: 1px solid #e3e3e3; }
+th { background: #f4f4f4; }
+td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+)";
+}
+
 std::string_view chart_css() {
   return R"(svg.chart { display: block; max-width: 100%; height: auto; font: 12px system-ui, sans-serif; }
 svg.chart .axis line { stroke: #555; stroke-width: 1; }

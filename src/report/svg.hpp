@@ -25,6 +25,9 @@ std::string escape_html(std::string_view text);
 /// 1234567 -> "1,234,567".
 std::string grouped(std::size_t value);
 
+/// The CSS rules every report page starts with: body, headings, the facts list and tables.
+std::string_view page_base_css();
+
 /// The CSS rules for the classes the charts use.
 std::string_view chart_css();
 

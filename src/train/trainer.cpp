@@ -47,16 +47,6 @@ torch::Tensor index_tensor(std::span<const std::uint32_t> indices) {
   return torch::tensor(wide, torch::kInt64);
 }
 
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
-
 }  // namespace
 
 namespace {
@@ -219,11 +209,11 @@ void write_class_scores(const std::string& path, const class_scores& scores,
   FRUGAL_ASSERT(scores.logits.size() == scores.size() * width);
   io::write_file_atomically(path, [&](std::ostream& out) {
     std::string line = "id,prediction";
-    for (const std::string& name : scores.class_names) line += ",score_" + csv_field(name);
+    for (const std::string& name : scores.class_names) line += ",score_" + io::csv_field(name);
     out << line << '\n';
     for (std::size_t i = 0; i < scores.size(); ++i) {
-      line = fmt::format("{},{}", csv_field(ids[i]),
-                         csv_field(scores.class_names[scores.predicted[i]]));
+      line = fmt::format("{},{}", io::csv_field(ids[i]),
+                         io::csv_field(scores.class_names[scores.predicted[i]]));
       // fmt's default float format is the shortest text that reads back to the same float.
       for (std::size_t c = 0; c < width; ++c)
         fmt::format_to(std::back_inserter(line), ",{}", scores.logits[i * width + c]);

@@ -44,42 +44,36 @@ std::vector<keyed_row> lowest(std::vector<keyed_row> rows, std::size_t n, const 
   return rows;
 }
 
-// Largest-remainder apportionment of `total` over `sizes`, at least one each (total must be at
-// least the number of non-empty parts), never more than a part's size.
+// Apportions `total` labels over parts of `sizes` items: one each first, then one at a time to
+// the part with the largest N_h / (n_h + 1/2) that has room (Webster's highest averages, close
+// to proportional). Handing labels out one at a time makes the allocation house-monotone: a
+// larger total never takes a label away from a part, so a larger budget extends a plan.
+// `total` must be at least the number of parts.
 std::vector<std::size_t> apportion(const std::vector<std::size_t>& sizes, std::size_t total) {
-  const std::size_t parts = sizes.size();
-  std::vector<std::size_t> share(parts, 0);
-  const double whole = static_cast<double>(std::accumulate(sizes.begin(), sizes.end(), 0.0));
-  std::size_t given = 0;
-  std::vector<std::pair<double, std::size_t>> remainders;
-  for (std::size_t i = 0; i < parts; ++i) {
-    const double exact = static_cast<double>(total) * static_cast<double>(sizes[i]) / whole;
-    share[i] = std::min(sizes[i], std::max<std::size_t>(1, static_cast<std::size_t>(exact)));
-    given += share[i];
-    remainders.push_back({exact - std::floor(exact), i});
-  }
-  std::sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
-  // Hand out what is left by remainder, then anywhere there is room; take back from the largest
-  // shares when the minimum of one overshot.
-  while (given < total) {
-    bool placed = false;
-    for (const auto& [remainder, i] : remainders) {
-      if (given == total) break;
-      if (share[i] < sizes[i]) {
-        ++share[i];
-        ++given;
-        placed = true;
-      }
+  std::vector<std::size_t> share(sizes.size(), 1);
+  std::size_t given = sizes.size();
+  auto priority = [&](std::size_t i) {
+    return static_cast<double>(sizes[i]) / (static_cast<double>(share[i]) + 0.5);
+  };
+  // Max-heap of parts with room, by priority (ties to the lower index, for determinism).
+  auto lower = [&](std::size_t a, std::size_t b) {
+    const double pa = priority(a), pb = priority(b);
+    return pa != pb ? pa < pb : a > b;
+  };
+  std::vector<std::size_t> heap;
+  for (std::size_t i = 0; i < sizes.size(); ++i)
+    if (share[i] < sizes[i]) heap.push_back(i);
+  std::make_heap(heap.begin(), heap.end(), lower);
+  while (given < total && !heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), lower);
+    const std::size_t i = heap.back();
+    heap.pop_back();
+    ++share[i];
+    ++given;
+    if (share[i] < sizes[i]) {
+      heap.push_back(i);
+      std::push_heap(heap.begin(), heap.end(), lower);
     }
-    if (!placed) break;
-  }
-  while (given > total) {
-    const auto largest = std::max_element(share.begin(), share.end());
-    if (*largest <= 1) break;
-    --*largest;
-    --given;
   }
   return share;
 }
@@ -120,12 +114,19 @@ total_estimate estimate_total(const std::vector<stratum_count>& strata, double c
     result = {true, 0, 0, 0, 0, 0};
     return result;
   }
-  const double alpha_each = (1 - confidence) / static_cast<double>(present.size());
+  // The one-sided bound: an unlabelled stratum counts in full and a fully labelled one exactly;
+  // the error rate is split (Bonferroni) over the strata that are sampled, and only those.
+  std::size_t sampled = 0;
+  for (const stratum_count* s : present) sampled += s->labelled > 0 && s->labelled < s->population;
+  const double alpha_each =
+      (1 - confidence) / static_cast<double>(std::max<std::size_t>(1, sampled));
   bool all_labelled = true;
   for (const stratum_count* s : present) {
     if (s->labelled == 0) {
       all_labelled = false;
       result.upper_one_sided += static_cast<double>(s->population);
+    } else if (s->labelled == s->population) {
+      result.upper_one_sided += static_cast<double>(s->kind);
     } else {
       result.upper_one_sided +=
           hypergeometric_upper_count(s->kind, s->labelled, s->population, 1 - alpha_each);
@@ -145,7 +146,7 @@ total_estimate estimate_total(const std::vector<stratum_count>& strata, double c
     result.variance = stratum_variance_term(s, indicator_variance(s.kind, s.labelled));
     return result;
   }
-  double total = 0, variance = 0, population = 0, labelled = 0;
+  double total = 0, variance = 0, population = 0, kish_denominator = 0;
   bool census = true;
   for (const stratum_count* s : present) {
     census = census && s->labelled == s->population;
@@ -153,7 +154,7 @@ total_estimate estimate_total(const std::vector<stratum_count>& strata, double c
     total += big_n * static_cast<double>(s->kind) / static_cast<double>(s->labelled);
     variance += stratum_variance_term(*s, indicator_variance(s->kind, s->labelled));
     population += big_n;
-    labelled += static_cast<double>(s->labelled);
+    kish_denominator += big_n * big_n / static_cast<double>(s->labelled);
   }
   // Wilson at the effective sample size p(1 - p)/Var(p) (Korn & Graubard 1998); the variance
   // already carries the finite-population corrections.
@@ -164,7 +165,10 @@ total_estimate estimate_total(const std::vector<stratum_count>& strata, double c
   }
   const double p = total / population;
   const double share_variance = variance / (population * population);
-  const double effective = share_variance > 0 ? p * (1 - p) / share_variance : labelled;
+  // With no variance to go on (no item of the kind, or all of them), Kish's effective size
+  // (sum N_h)^2 / sum(N_h^2 / n_h) keeps unequal sampling fractions from narrowing the interval.
+  const double effective = share_variance > 0 ? p * (1 - p) / share_variance
+                                              : population * population / kish_denominator;
   const auto interval = estimation::interval_for_proportion(
       estimation::interval_method::wilson, p * effective, effective, 0, confidence);
   result.value = total;
@@ -184,7 +188,8 @@ metric share_metric(const total_estimate& total, double denominator) {
 struct stratum_tally {
   std::size_t population = 0, labelled = 0;
   std::size_t negative = 0, positive = 0, both_wrong = 0, both_right = 0;
-  std::vector<std::size_t> negative_by_old_class;
+  /// Per old-prediction class: the stratum's items, its labelled prefix, its negative flips.
+  std::vector<std::size_t> population_by_old_class, labelled_by_old_class, negative_by_old_class;
 };
 
 // Ratio Y/X of two stratified totals where every Y item is an X item (y <= x), linearised:
@@ -192,7 +197,7 @@ struct stratum_tally {
 metric ratio_metric(const std::vector<stratum_tally>& strata,
                     std::size_t (*y_of)(const stratum_tally&),
                     std::size_t (*x_of)(const stratum_tally&), double confidence) {
-  double y_total = 0, x_total = 0, x_labelled = 0;
+  double y_total = 0, x_total = 0, population = 0, kish_denominator = 0;
   bool census = true;
   for (const stratum_tally& s : strata) {
     if (s.population == 0) continue;
@@ -201,7 +206,8 @@ metric ratio_metric(const std::vector<stratum_tally>& strata,
     const double weight = static_cast<double>(s.population) / static_cast<double>(s.labelled);
     y_total += weight * static_cast<double>(y_of(s));
     x_total += weight * static_cast<double>(x_of(s));
-    x_labelled += static_cast<double>(x_of(s));
+    population += static_cast<double>(s.population);
+    kish_denominator += weight * static_cast<double>(s.population);
   }
   if (x_total <= 0) return {nan_value, nan_value, nan_value, y_total, 0};
   const double r = y_total / x_total;
@@ -218,7 +224,11 @@ metric ratio_metric(const std::vector<stratum_tally>& strata,
     variance += big_n * big_n * (1 - n / big_n) * s2 / n;
   }
   variance /= x_total * x_total;
-  const double effective = variance > 0 ? r * (1 - r) / variance : x_labelled;
+  // Without variance to go on, Kish's effective size of the design, scaled to the share of the
+  // items that are X items.
+  const double effective = variance > 0
+                               ? r * (1 - r) / variance
+                               : population * population / kish_denominator * x_total / population;
   const auto interval = estimation::interval_for_proportion(
       estimation::interval_method::wilson, r * effective, effective, 0, confidence);
   return {r, interval.lower, interval.upper, y_total, x_total};
@@ -284,8 +294,9 @@ update_plan make_update_plan(const model_pair& pair, const class_names& classes,
       disagreement.push_back(item);
     }
   }
-  const std::size_t agreement_wanted = static_cast<std::size_t>(
-      std::llround(static_cast<double>(settings.budget) * settings.agreement_share));
+  // Rounded down, so that a small budget still reaches the disagreement set.
+  const auto agreement_wanted = static_cast<std::size_t>(
+      std::floor(static_cast<double>(settings.budget) * settings.agreement_share));
   std::size_t agreement_size = std::min({agreement_wanted, agreement.size(), settings.budget});
   // The disagreement set gets the rest: what the agreement stratum cannot use included.
   const std::size_t disagreement_size =
@@ -343,15 +354,52 @@ void check_plan_matches(const update_plan& plan, const model_pair& pair) {
                                   "(fingerprint {}, the plan has {})",
                                   new_fingerprint, plan.new_fingerprint));
   if (plan.items != pair.size() || plan.disagreements != pair.disagreements)
-    throw input_error(pair.old_model->source, 0, 0,
-                      "the plan's item counts do not match these predictions");
+    throw input_error(plan.source, 0, 0, "the plan's item counts do not match these predictions");
 }
+
+namespace {
+
+// A plan is a pure function of the predictions and its settings: drawing it again and comparing
+// catches a plan edited by hand (a population changed, ids chosen), which would otherwise give
+// wrong estimates without a word.
+void check_plan_is_redrawn(const update_plan& plan, const model_pair& pair,
+                           const class_names& classes) {
+  plan_settings settings;
+  settings.budget = plan.budget;
+  settings.seed = plan.seed;
+  settings.agreement_share = plan.agreement_share;
+  settings.stratify_by_pair = plan.stratified;
+  update_plan redrawn;
+  try {
+    redrawn = make_update_plan(pair, classes, settings);
+  } catch (const input_error& error) {
+    throw input_error(
+        plan.source, 0, 0,
+        fmt::format("the plan's settings do not give a plan for these predictions: {}",
+                    error.message()));
+  }
+  bool same = redrawn.strata.size() == plan.strata.size();
+  for (std::size_t h = 0; same && h < plan.strata.size(); ++h) {
+    const plan_stratum &mine = plan.strata[h], &theirs = redrawn.strata[h];
+    same = mine.name == theirs.name && mine.agreement == theirs.agreement &&
+           mine.old_class == theirs.old_class && mine.new_class == theirs.new_class &&
+           mine.population == theirs.population && mine.ids == theirs.ids;
+  }
+  if (!same)
+    throw input_error(plan.source, 0, 0,
+                      "the plan's strata or ids differ from the plan its own settings (seed, "
+                      "budget, agreement share, stratification) give for these predictions; was "
+                      "it edited, or made by another frugal version?");
+}
+
+}  // namespace
 
 update_estimate estimate_update(const model_pair& pair, const class_labels& labels,
                                 const class_names& classes, const update_plan& plan,
                                 double confidence) {
   check_confidence(confidence);
   check_plan_matches(plan, pair);
+  check_plan_is_redrawn(plan, pair, classes);
   update_estimate result;
   result.confidence = confidence;
   result.items = pair.size();
@@ -369,6 +417,8 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
     stratum_tally tally;
     tally.population = stratum.population;
     tally.negative_by_old_class.assign(classes.size(), 0);
+    tally.labelled_by_old_class.assign(classes.size(), 0);
+    tally.population_by_old_class.assign(classes.size(), 0);
     if (stratum.agreement) {
       agreement_population = stratum.population;
       result.has_agreement_stratum = true;
@@ -377,7 +427,7 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
     for (const std::string& id : stratum.ids) {
       const std::ptrdiff_t found = index.find(id);
       if (found < 0)
-        throw input_error(pair.old_model->source, 0, 0,
+        throw input_error(plan.source, 0, 0,
                           fmt::format("the plan's id \"{}\" is not in the predictions", id));
       const auto row = static_cast<std::size_t>(found);
       const std::uint32_t old_class = pair.old_class[row], new_class = pair.new_class[row];
@@ -387,7 +437,7 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
           (stratum.old_class.empty() || (classes.name(old_class) == stratum.old_class &&
                                          classes.name(new_class) == stratum.new_class));
       if (!belongs || in_plan[row])
-        throw input_error(pair.old_model->source, 0, 0,
+        throw input_error(plan.source, 0, 0,
                           fmt::format("the plan puts id \"{}\" in stratum \"{}\", where these "
                                       "predictions do not",
                                       id, stratum.name));
@@ -403,6 +453,7 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
         continue;
       }
       ++tally.labelled;
+      ++tally.labelled_by_old_class[old_class];
       ++result.used;
       const bool old_right = old_class == truth, new_right = new_class == truth;
       if (old_right && new_right) {
@@ -429,7 +480,11 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
     result.mcnemar_negative += tally.negative;
     result.mcnemar_positive += tally.positive;
   }
-  result.mcnemar_p_value = mcnemar_exact_p_value(result.mcnemar_negative, result.mcnemar_positive);
+  // The exact test needs a simple random sample of D; a stratified plan's pooled sample is not
+  // one (its strata are sampled at different rates), so there is no p-value then.
+  result.mcnemar_p_value =
+      plan.stratified ? nan_value
+                      : mcnemar_exact_p_value(result.mcnemar_negative, result.mcnemar_positive);
 
   // Totals over the disagreement strata (negative and positive flips live only there).
   auto disagreement_counts = [&](auto kind_of) {
@@ -523,19 +578,41 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
   }
 
   // Negative flips per class, over the items the old model assigned to the class. A negative
-  // flip of class c has old prediction c, so only disagreement strata with old class c hold
-  // them; unstratified, the one disagreement stratum does.
+  // flip of class c has old prediction c, so it lies in D's part with old class c: within each
+  // disagreement stratum that part's size is known without labels, and its labelled items are
+  // (given their number) a simple random sample of it: a domain estimate per stratum.
+  std::map<std::pair<std::string_view, std::string_view>, std::size_t> stratum_of_pair;
+  std::ptrdiff_t unstratified = -1;
+  for (std::size_t h = 0; h < plan.strata.size(); ++h) {
+    const plan_stratum& stratum = plan.strata[h];
+    if (stratum.agreement) continue;
+    if (stratum.old_class.empty())
+      unstratified = static_cast<std::ptrdiff_t>(h);
+    else
+      stratum_of_pair[{stratum.old_class, stratum.new_class}] = h;
+  }
   std::vector<std::size_t> old_predicted(classes.size(), 0);
-  for (const std::uint32_t c : pair.old_class) ++old_predicted[c];
+  for (std::size_t row = 0; row < pair.size(); ++row) {
+    const std::uint32_t old_class = pair.old_class[row], new_class = pair.new_class[row];
+    ++old_predicted[old_class];
+    if (old_class == new_class) continue;
+    std::size_t h = 0;
+    if (unstratified >= 0) {
+      h = static_cast<std::size_t>(unstratified);
+    } else {
+      const auto found = stratum_of_pair.find({classes.name(old_class), classes.name(new_class)});
+      FRUGAL_ASSERT(found != stratum_of_pair.end());  // the plan was redrawn and matched above
+      h = found->second;
+    }
+    ++tallies[h].population_by_old_class[old_class];
+  }
   for (std::uint32_t c = 0; c < classes.size(); ++c) {
     if (old_predicted[c] == 0) continue;
     std::vector<stratum_count> counts;
     for (std::size_t h = 0; h < tallies.size(); ++h) {
-      const plan_stratum& stratum = plan.strata[h];
-      if (stratum.agreement) continue;
-      if (!stratum.old_class.empty() && stratum.old_class != classes.name(c)) continue;
-      counts.push_back(
-          {tallies[h].population, tallies[h].labelled, tallies[h].negative_by_old_class[c]});
+      if (plan.strata[h].agreement) continue;
+      counts.push_back({tallies[h].population_by_old_class[c], tallies[h].labelled_by_old_class[c],
+                        tallies[h].negative_by_old_class[c]});
     }
     const total_estimate total = estimate_total(counts, confidence);
     const double denominator = static_cast<double>(old_predicted[c]);
@@ -544,8 +621,7 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
     row.class_name = classes.name(c);
     row.old_predicted = old_predicted[c];
     row.nfr = share_metric(total, denominator);
-    // The bound on flips of class c can never exceed the class's items in D.
-    row.upper_bound = std::min(total.upper_one_sided, denominator) / denominator;
+    row.upper_bound = total.upper_one_sided / denominator;
     result.by_old_prediction.push_back(std::move(row));
   }
   std::sort(result.by_old_prediction.begin(), result.by_old_prediction.end(),

@@ -72,6 +72,7 @@ flip_metrics metrics_from_counts(const flip_counts& counts, std::size_t items, s
   m.pfi = ratio(pf, pf + ww, confidence);
   m.btc = ratio(rr, rr + nf, confidence);
   m.bec = ratio(ww, nf + ww, confidence);
+  m.both_wrong = ratio(ww, n, confidence);
   m.churn = ratio(static_cast<double>(changed), static_cast<double>(items), confidence);
   if (n > 0) {
     const auto [lower, upper] = multinomial_difference_interval(pf, nf, n, 0, confidence);
@@ -143,9 +144,12 @@ flips_result compute_flips(const model_pair& pair, const class_labels& labels,
       }
     };
     tally(overall);
+    if (old_right != new_right) result.flipped.push_back({row, truth, old_right});
     tally(by_true[truth]);
     tally(by_old[old_class]);
   }
+  std::stable_partition(result.flipped.begin(), result.flipped.end(),
+                        [](const flipped_item& item) { return item.negative; });
   result.overall = metrics_from_counts(overall, pair.size(), changed, confidence);
   for (std::uint32_t c = 0; c < class_count; ++c) {
     if (true_items[c] > 0)

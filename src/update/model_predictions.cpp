@@ -91,11 +91,6 @@ model_predictions parse_model_predictions(std::string_view text, const std::stri
   std::size_t id_column = 0, prediction_column = 0, field_count = 0;
   std::ptrdiff_t content_column = -1;
   std::vector<std::size_t> score_columns;
-  // Class indices are looked up by name once per distinct name: the last name seen is kept,
-  // which catches the long runs of one class that sorted or grouped files have.
-  std::string last_name;
-  std::uint32_t last_index = 0;
-  bool have_last = false;
   io::detail::for_each_record(text, source, delimiter, [&](const io::detail::record_view& record) {
     if (!have_header) {
       const header_columns header = read_header(record, source);
@@ -128,11 +123,7 @@ model_predictions parse_model_predictions(std::string_view text, const std::stri
     if (prediction.empty())
       throw input_error(source, record.line, record.columns[prediction_column],
                         "empty prediction (a class name is expected)");
-    if (!have_last || prediction != last_name) {
-      last_index = classes.intern(prediction);
-      last_name.assign(prediction);
-      have_last = true;
-    }
+    const std::uint32_t class_index = classes.intern(prediction);
     for (const std::size_t column : score_columns) {
       const std::string_view field = record.fields[column];
       float value = 0;
@@ -147,7 +138,7 @@ model_predictions parse_model_predictions(std::string_view text, const std::stri
     table.ids.push_back(id);
     table.id_hashes.push_back(io::hash_id(id));
     table.lines.push_back(static_cast<std::uint32_t>(record.line));
-    table.predictions.push_back(last_index);
+    table.predictions.push_back(class_index);
     if (options.keep_content && content_column >= 0)
       table.content.push_back(record.fields[static_cast<std::size_t>(content_column)]);
   });
@@ -316,9 +307,6 @@ class_labels parse_class_labels(std::string_view text, const std::string& source
   bool have_header = false;
   std::size_t id_column = 0, label_column = 0, field_count = 0;
   std::ptrdiff_t annotator_column = -1;
-  std::string last_name;
-  std::uint32_t last_index = 0;
-  bool have_last = false;
   io::detail::for_each_record(text, source, delimiter, [&](const io::detail::record_view& record) {
     if (!have_header) {
       const header_columns header = read_header(record, source);
@@ -344,18 +332,14 @@ class_labels parse_class_labels(std::string_view text, const std::string& source
       throw input_error(source, record.line, record.columns[id_column],
                         fmt::format("id \"{}\" is not in the predictions", id));
     const auto row = static_cast<std::size_t>(found);
-    if (!have_last || label != last_name) {
-      last_index = classes.intern(label);
-      last_name.assign(label);
-      have_last = true;
-    }
+    const std::uint32_t class_index = classes.intern(label);
     const std::uint32_t annotator =
         annotator_column < 0
             ? 0
             : annotators.intern(record.fields[static_cast<std::size_t>(annotator_column)]);
     const auto line = static_cast<std::uint32_t>(record.line);
     if (first_class[row] == class_labels::unlabelled) {
-      first_class[row] = last_index;
+      first_class[row] = class_index;
       first_annotator[row] = annotator;
       first_line[row] = line;
       return;
@@ -365,14 +349,14 @@ class_labels parse_class_labels(std::string_view text, const std::string& source
       entry->second.push_back({first_class[row], first_annotator[row], first_line[row]});
     for (const one_label& earlier : entry->second) {
       if (earlier.annotator != annotator) continue;
-      if (earlier.class_index == last_index) return;  // the same label again: idempotent
+      if (earlier.class_index == class_index) return;  // the same label again: idempotent
       throw input_error(
           source, record.line, record.columns[label_column],
           fmt::format("conflicting label \"{}\" for id \"{}\" from the same annotator (line {} "
                       "says \"{}\")",
                       label, id, earlier.line, classes.name(earlier.class_index)));
     }
-    entry->second.push_back({last_index, annotator, line});
+    entry->second.push_back({class_index, annotator, line});
   });
   if (!have_header) throw input_error(source, 1, 1, "empty file (no header)");
 

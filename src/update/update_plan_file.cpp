@@ -39,16 +39,6 @@ T field(const json& object, const char* name, const std::string& source, std::st
   return found->get<T>();
 }
 
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
-
 }  // namespace
 
 std::string update_plan_json(const update_plan& plan) {
@@ -107,6 +97,7 @@ update_plan parse_update_plan(std::string_view text, const std::string& source) 
     throw input_error(source, 0, 0,
                       fmt::format("not an update plan (\"kind\" is not \"{}\")", plan_kind));
   update_plan plan;
+  plan.source = source;
   plan.version = field<std::string>(document, "version", source, "the plan");
   plan.seed = field<std::uint64_t>(document, "seed", source, "the plan");
   plan.hash = field<std::string>(document, "hash", source, "the plan");
@@ -190,8 +181,8 @@ std::string update_queue_csv(const update_plan& plan, const model_pair& pair) {
   std::string text = "order,id,label,content\n";
   std::size_t order = 0;
   for (const entry& item : queue) {
-    text += fmt::format("{},{},,{}\n", ++order, csv_field(pair.id(item.row)),
-                        csv_field(pair.content(item.row)));
+    text += fmt::format("{},{},,{}\n", ++order, io::csv_field(pair.id(item.row)),
+                        io::csv_field(pair.content(item.row)));
   }
   return text;
 }

@@ -284,7 +284,8 @@ TEST(UpdatePlan, StratifiedByPair) {
   EXPECT_EQ(pair_sizes(with_a), pair_sizes(plan));
   // A budget below the number of pairs cannot give each one label.
   EXPECT_THROW(make_update_plan(input->pair, input->classes, settings(3, 0, 3, true)), input_error);
-  EXPECT_THROW(make_update_plan(input->pair, input->classes, settings(8, 0.6, 3, true)),
+  // The agreement share is rounded down (floor(8 * 0.7) = 5), leaving 3 labels for 4 pairs.
+  EXPECT_THROW(make_update_plan(input->pair, input->classes, settings(8, 0.7, 3, true)),
                input_error);
 }
 
@@ -524,16 +525,38 @@ TEST(UpdateEstimate, LabelledPrefixRule) {
   EXPECT_FALSE(estimate.nfi.defined());
   EXPECT_TRUE(std::isnan(estimate.accuracy_old.value));
   EXPECT_TRUE(std::isnan(estimate.btc.value));
-  // Per class: the negative flip's old class holds 40/4 = 10 estimated flips.
-  const std::uint32_t flipped_class = input->pair.old_class[row_of(*input, ids[0])];
+  // Per class, a domain estimate within D: class c's part of D holds N_Dc items, of which n_c
+  // are in the used prefix with k_c negative flips, so the estimate is N_Dc k_c / n_c flips.
   for (const class_flip_estimate& row : estimate.by_old_prediction) {
-    std::size_t old_predicted = 0;
-    for (const std::uint32_t c : input->pair.old_class) old_predicted += c == row.class_index;
+    std::size_t old_predicted = 0, in_d = 0, used = 0, flips = 0;
+    for (std::size_t r = 0; r < input->pair.size(); ++r) {
+      if (input->pair.old_class[r] != row.class_index) continue;
+      ++old_predicted;
+      in_d += input->pair.new_class[r] != row.class_index;
+    }
+    for (std::size_t i = 0; i < 4; ++i) {
+      const std::size_t r = row_of(*input, ids[i]);
+      if (input->pair.old_class[r] != row.class_index) continue;
+      ++used;
+      flips += kinds[i] == "nf";
+    }
     EXPECT_EQ(row.old_predicted, old_predicted);
-    const double flips = row.class_index == flipped_class ? 10.0 : 0.0;
-    EXPECT_NEAR(row.nfr.value, flips / static_cast<double>(old_predicted), 1e-12) << row.class_name;
-    EXPECT_GE(row.upper_bound, row.nfr.value);
-    EXPECT_LE(row.upper_bound, 1.0);
+    const double denominator = static_cast<double>(old_predicted);
+    if (in_d == 0) {
+      EXPECT_EQ(row.nfr.value, 0.0) << row.class_name;
+      EXPECT_EQ(row.upper_bound, 0.0) << row.class_name;
+    } else if (used == 0) {
+      EXPECT_FALSE(row.nfr.defined()) << row.class_name;
+      EXPECT_NEAR(row.upper_bound, static_cast<double>(in_d) / denominator, 1e-12);
+    } else {
+      EXPECT_NEAR(row.nfr.value,
+                  static_cast<double>(in_d * flips) / static_cast<double>(used) / denominator,
+                  1e-12)
+          << row.class_name;
+      EXPECT_NEAR(row.upper_bound,
+                  hypergeometric_upper_count(flips, used, in_d, 0.95) / denominator, 1e-12);
+      EXPECT_LE(row.nfr.upper, static_cast<double>(in_d) / denominator + 1e-12);
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 namespace frugal::io {
 
@@ -13,6 +14,10 @@ namespace frugal::io {
 /// Throws frugal::input_error when the file cannot be created.
 void write_file_atomically(const std::string& path,
                            const std::function<void(std::ostream&)>& write);
+
+/// `text` as one RFC 4180 field: as it is, or in double quotes with inner quotes doubled when it
+/// holds a comma, a quote, CR or LF.
+std::string csv_field(std::string_view text);
 
 /// The whole content of a small file (labels, plans, feature tables). Throws
 /// frugal::input_error naming the file when it cannot be opened.

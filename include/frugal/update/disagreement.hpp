@@ -15,10 +15,12 @@
 ///   several: the stratified variance sum_h N_h^2 (1 - n_h/N_h) s_h^2 / n_h and a Wilson interval
 ///   at the effective sample size (Korn & Graubard 1998); ratios (NFI, BTC, BEC) are linearised.
 ///   The certificate "NFR <= x" is the one-sided exact hypergeometric upper bound at confidence C
-///   (several strata: Bonferroni over the strata that can hold the kind); with no flip in n labels
-///   from one stratum it is at most d (1 - (1 - C)^(1/n)).
+///   (several strata: Bonferroni over the strata that are sampled but not fully labelled); with
+///   no flip in n labels from one stratum it is at most d (1 - (1 - C)^(1/n)).
+///   Per class, domain estimates: the part of each disagreement stratum the old model assigns to
+///   the class has a known size, and its labelled items are a simple random sample of it.
 ///   McNemar's exact test uses the discordant pairs of the labelled sample: the negative and the
-///   positive flips.
+///   positive flips (unstratified plans only).
 
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +54,7 @@ struct plan_stratum {
 };
 
 struct update_plan {
+  std::string source = "update plan";  ///< the file it was read from, for messages
   std::string version;
   std::uint64_t seed = 1;
   std::string hash;
@@ -66,11 +69,12 @@ struct update_plan {
   std::size_t sample_size() const;
 };
 
-/// Draws the plan. The agreement stratum gets round(budget * agreement_share) labels (at most
+/// Draws the plan. The agreement stratum gets floor(budget * agreement_share) labels (at most
 /// its size), the disagreement set the rest (at most its size); with an agreement share, labels
-/// the disagreement set cannot use go to the agreement stratum. Stratified plans allocate
-/// proportionally by largest remainder with at least one label per pair stratum, and a budget
-/// smaller than the number of pairs is an input_error. An empty disagreement set gives a plan
+/// the disagreement set cannot use go to the agreement stratum. Stratified plans give each pair
+/// stratum one label, then one at a time to the largest N_h / (n_h + 1/2) (Webster: close to
+/// proportional, and house-monotone, so a larger budget extends the plan); a budget smaller than
+/// the number of pairs is an input_error. An empty disagreement set gives a plan
 /// without disagreement strata.
 update_plan make_update_plan(const model_pair& pair, const class_names& classes,
                              const plan_settings& settings);
@@ -108,12 +112,6 @@ struct class_flip_estimate {
   double upper_bound = 1;  ///< one-sided at the confidence level
 };
 
-struct flipped_item {
-  std::size_t row = 0;
-  std::uint32_t true_class = 0;
-  bool negative = false;  ///< a negative flip (else a positive one)
-};
-
 struct update_estimate {
   double confidence = 0.95;
   std::size_t items = 0, disagreements = 0;
@@ -131,14 +129,17 @@ struct update_estimate {
   metric accuracy_old, accuracy_new, error_rate_new, both_wrong, nfi, btc, bec;
   bool has_agreement_stratum = false;
   std::size_t mcnemar_negative = 0, mcnemar_positive = 0;
-  double mcnemar_p_value = 1;  ///< exact, two-sided
+  /// Exact, two-sided; NaN for a stratified plan, whose pooled sample is not a simple random
+  /// sample of D.
+  double mcnemar_p_value = 1;
   std::vector<stratum_summary> strata;
   std::vector<class_flip_estimate> by_old_prediction;
   std::vector<flipped_item> sampled_flips;  ///< in priority order
 };
 
-/// Estimates from the labels of a plan's items. Within each stratum the labelled prefix in
-/// priority order is used (a prefix of a priority-ordered sample is a simple random sample;
+/// Estimates from the labels of a plan's items. The plan is drawn again from its settings and
+/// must match (else an input_error naming the plan file). Within each stratum the labelled prefix
+/// in priority order is used (a prefix of a priority-ordered sample is a simple random sample;
 /// labels after a gap are counted in unused_labelled, not used).
 update_estimate estimate_update(const model_pair& pair, const class_labels& labels,
                                 const class_names& classes, const update_plan& plan,

@@ -52,11 +52,19 @@ struct flip_counts {
   }
 };
 
+/// A labelled item the update flipped.
+struct flipped_item {
+  std::size_t row = 0;  ///< in the old file's order
+  std::uint32_t true_class = 0;
+  bool negative = false;  ///< a negative flip (else a positive one)
+};
+
 struct flip_metrics {
   flip_counts counts;
   metric accuracy_old, accuracy_new;
   metric accuracy_difference;  ///< acc_new - acc_old = PFR - NFR
   metric nfr, pfr, nfi, pfi, relative_nfr, btc, bec;
+  metric both_wrong;  ///< ww/n: the items neither model gets right
   /// Changed predictions over every paired item (labelled or not) of the group.
   metric churn;
   std::size_t items = 0;    ///< paired items in the group
@@ -84,6 +92,8 @@ struct flips_result {
   std::vector<class_flip_metrics> by_true_class;
   /// Per class over the items the old model predicted as c (churn over all such items).
   std::vector<class_flip_metrics> by_old_prediction;
+  /// Every flipped labelled item: the negative flips in row order, then the positive ones.
+  std::vector<flipped_item> flipped;
 };
 
 /// The flip metrics of `pair` on the labelled rows of `labels`. Classes appear in the per-class
