@@ -145,7 +145,7 @@ model_predictions parse_model_predictions(std::string_view text, const std::stri
   if (!have_header) throw input_error(source, 1, 1, "empty file (no header)");
   if (table.size() == 0) throw input_error(source, 2, 1, "no rows after the header");
   // Unique ids: building the index reports a duplicate with both lines.
-  { const io::id_index unique(table.id_columns()); }
+  if (options.check_unique_ids) const io::id_index unique(table.id_columns());
   // The fingerprint hashes each row's id hash and its class name's hash, so it does not depend
   // on the order classes were interned in.
   std::vector<std::uint64_t> name_hashes(classes.size());
@@ -194,11 +194,13 @@ model_pair pair_models(const model_predictions& old_model, const model_predictio
       pair.new_row[row] = static_cast<std::uint32_t>(row);
   } else {
     const io::id_index new_index(new_model.id_columns());
+    std::vector<std::ptrdiff_t> found_rows;
+    new_index.find_all(old_model.ids, old_model.id_hashes, found_rows);
     std::vector<bool> matched(new_model.size(), false);
     std::size_t missing_in_new = 0;
     std::ptrdiff_t first_missing_in_new = -1;
     for (std::size_t row = 0; row < rows; ++row) {
-      const std::ptrdiff_t found = new_index.find(old_model.ids[row]);
+      const std::ptrdiff_t found = found_rows[row];
       if (found < 0) {
         if (missing_in_new++ == 0) first_missing_in_new = static_cast<std::ptrdiff_t>(row);
         continue;
@@ -252,9 +254,13 @@ std::unique_ptr<loaded_update> load_update(const std::string& old_path, const st
   auto loaded = std::make_unique<loaded_update>();
   class_names new_classes;
   std::exception_ptr new_error;
+  // The new file's ids are checked for duplicates by pair_models: through the index it builds
+  // when the orders differ, or, when they are the same, because the old file's ids are unique.
+  model_read_options new_options = options;
+  new_options.check_unique_ids = false;
   std::thread new_reader([&] {
     try {
-      loaded->new_model = read_model_predictions(new_path, new_classes, options);
+      loaded->new_model = read_model_predictions(new_path, new_classes, new_options);
     } catch (...) {
       new_error = std::current_exception();
     }

@@ -51,6 +51,15 @@ class string_column {
     text_.reserve(bytes);
   }
   void append(const string_column& other);
+  /// Hints the cache that `row`'s offsets will be read soon (for batched random lookups).
+  void prefetch_offsets(std::size_t row) const noexcept {
+    __builtin_prefetch(&ends_[row]);
+    if (row > 0) __builtin_prefetch(&ends_[row - 1]);
+  }
+  /// Hints the cache that `row`'s text will be read soon; its offsets should be cached already.
+  void prefetch_text(std::size_t row) const noexcept {
+    __builtin_prefetch(text_.data() + (row == 0 ? 0 : ends_[row - 1]));
+  }
   /// Empties the column and gives its memory back.
   void release() noexcept {
     std::string().swap(text_);
@@ -118,6 +127,12 @@ class id_index {
   explicit id_index(const columns& table);
   /// The row holding `id`, or -1.
   std::ptrdiff_t find(std::string_view id) const noexcept;
+  /// find() for every row of another id column: rows[i] = find(ids[i]), `hashes[i]` being
+  /// hash_id(ids[i]). Random lookups into a large index wait on memory; this pipelines them,
+  /// prefetching the slot, then the candidate's hash and offsets, then its text, a few rows
+  /// ahead (measured 2x faster than find() in a loop on 10 million shuffled ids).
+  void find_all(const string_column& ids, const std::vector<std::uint64_t>& hashes,
+                std::vector<std::ptrdiff_t>& rows) const;
 
  private:
   struct half {
@@ -125,6 +140,7 @@ class id_index {
     std::size_t mask = 0;
   };
   void build(half& part, std::uint64_t top_bit);
+  std::ptrdiff_t find(std::string_view id, std::uint64_t hash) const noexcept;
   columns table_;
   half halves_[2];
 };

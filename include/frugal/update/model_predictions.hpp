@@ -48,6 +48,9 @@ struct model_read_options {
   bool keep_scores = false;
   /// Keep the `content` column.
   bool keep_content = false;
+  /// Check that ids are unique (an id index over the file). load_update leaves it to
+  /// pair_models for the new file, which builds that index anyway.
+  bool check_unique_ids = true;
 };
 
 /// One model's predictions, one entry per row in file order.
