@@ -73,6 +73,14 @@ struct train_command {
   std::string out_model;
   std::string predictions;
   std::string labels_out;
+  std::string train_predictions;
+  std::string old_predictions;
+  std::string loss = "cross-entropy";
+  train::focal_distillation_settings focal;
+  std::string fd_distance = "kl";
+  std::string fd_filter = "none";
+  train::logit_inhibition_settings inhibition;
+  train::new_error_settings new_error;
   bool json = false;
 
   void run() const {
@@ -101,6 +109,16 @@ struct train_command {
     settings.seed = seed;
     settings.train_subset = train_subset;
     settings.threads = threads;
+    settings.loss = *train::parse_training_loss(loss);
+    if ((settings.loss == train::training_loss::cross_entropy) != old_predictions.empty())
+      throw CLI::ValidationError("--loss/--old-predictions",
+                                 "every loss but cross-entropy needs --old-predictions (the old "
+                                 "model's logits on the training items), and only those do");
+    settings.focal = focal;
+    settings.focal.distance = *train::parse_distillation_distance(fd_distance);
+    settings.focal.filter = *train::parse_distillation_filter(fd_filter);
+    settings.inhibition = inhibition;
+    settings.new_error = new_error;
 
     const bool show_progress = progress_wanted();
     auto last_shown = std::chrono::steady_clock::time_point{};
@@ -129,24 +147,37 @@ struct train_command {
       // The test table is checked (columns and labels) before the time spent training.
       train::check_feature_table(spec, test);
       const auto started = std::chrono::steady_clock::now();
+      if (!old_predictions.empty())
+        settings.old_logits = train::read_old_logits(old_predictions, spec, training.ids);
       trained = train::train_model(spec, training, settings, show);
       training_time = std::chrono::steady_clock::now() - started;
       scores = train::predict(*trained, test, threads);
       test_accuracy = train::accuracy(scores, spec, test);
       test_size = test.size();
       if (!predictions.empty()) train::write_class_scores(predictions, scores, test.ids);
+      if (!train_predictions.empty())
+        train::write_class_scores(train_predictions, train::predict(*trained, training, threads),
+                                  training.ids);
       if (!labels_out.empty()) write_true_classes(labels_out, spec, test);
     } else {
       spec = train::fashion_mnist_spec(kind, std::move(hidden_sizes), target);
       const train::image_dataset training = train::load_fashion_mnist("train", data_directory);
       const train::image_dataset test = train::load_fashion_mnist("test", data_directory);
       const auto started = std::chrono::steady_clock::now();
+      if (!old_predictions.empty()) {
+        std::vector<std::string> ids(training.size());
+        for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = fmt::format("train-{}", i);
+        settings.old_logits = train::read_old_logits(old_predictions, spec, ids);
+      }
       trained = train::train_model(spec, training, settings, show);
       training_time = std::chrono::steady_clock::now() - started;
       scores = train::predict(*trained, test, threads);
       test_accuracy = train::accuracy(scores, spec, test);
       test_size = test.size();
       if (!predictions.empty()) train::write_class_scores(predictions, scores, "test-");
+      if (!train_predictions.empty())
+        train::write_class_scores(train_predictions, train::predict(*trained, training, threads),
+                                  "train-");
       if (!labels_out.empty()) write_true_classes(labels_out, spec, test);
     }
     if (!out_model.empty()) trained->save(out_model);
@@ -257,6 +288,55 @@ void add_train_command(CLI::App& app) {
                   "Write the test set's true classes as id,label CSV, the labels format of "
                   "`frugal flips` and `frugal update` (the ids of --predictions; labels are the "
                   "model's output class names, e.g. not-shirt/shirt for one-vs-rest)");
+  sub->add_option("--train-predictions", command->train_predictions,
+                  "Also write the scores on the training items (ids train-<index>, or the "
+                  "training table's ids): the --old-predictions of a later update");
+  sub->add_option("--old-predictions", command->old_predictions,
+                  "The old model's scores on the training items (update format, as written by "
+                  "--train-predictions), for every --loss but cross-entropy");
+  sub->add_option("--loss", command->loss,
+                  "cross-entropy, distillation, focal-distillation, logit-inhibition or "
+                  "new-error (see docs/model-updates.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cross-entropy", "distillation", "focal-distillation",
+                             "logit-inhibition", "new-error"}));
+  sub->add_option("--fd-alpha", command->focal.alpha, "Focal distillation: weight of every item")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--fd-beta", command->focal.beta,
+                  "Focal distillation: extra weight of items the old model gets right")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--fd-temperature", command->focal.temperature,
+                  "Distillation temperature T (KL at T, scaled by T^2)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--fd-weight", command->focal.weight,
+                  "Share of the distillation term in the loss (the rest is cross-entropy)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--fd-distance", command->fd_distance, "kl, or logit (logit matching)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"kl", "logit"}));
+  sub->add_option("--fd-filter", command->fd_filter,
+                  "Items distilled: none (all), old-correct, or negative-flip")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "old-correct", "negative-flip"}));
+  sub->add_option("--ldi-margin", command->inhibition.margin,
+                  "Logit-difference inhibition: differences up to this are free")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--ldi-power", command->inhibition.power, "Logit-difference inhibition: power")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 8.0));
+  sub->add_option("--ldi-weight", command->inhibition.weight,
+                  "Share of the inhibition term in the loss")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--new-error-weight", command->new_error.lambda,
+                  "new-error: extra weight of the items the old model gets right")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("--json", command->json, "Machine-readable output on stdout");
   sub->callback([command] { command->run(); });
 }

@@ -11,6 +11,7 @@
 #include "frugal/error.hpp"
 #include "frugal/io/output_file.hpp"
 #include "network.hpp"
+#include "train/update_losses.hpp"
 
 namespace frugal::train {
 namespace {
@@ -71,6 +72,22 @@ model train_on(const model_spec& spec, const torch::Tensor& inputs,
   }
 
   const torch::Tensor targets = torch::tensor(classes, torch::kInt64);
+  // The old model's logits, for the losses that compare with it.
+  torch::Tensor old_logits;
+  if (settings.loss != training_loss::cross_entropy) {
+    const std::size_t width = spec.output_classes().size();
+    if (settings.old_logits.size() != size * width)
+      throw input_error(fmt::format(
+          "the {} loss needs the old model's {} logits for each of the {} training items; got {} "
+          "values",
+          settings.loss == training_loss::new_error ? "new-error" : "chosen", width, size,
+          settings.old_logits.size()));
+    old_logits =
+        torch::from_blob(const_cast<float*>(settings.old_logits.data()),
+                         {static_cast<std::int64_t>(size), static_cast<std::int64_t>(width)},
+                         torch::kFloat32)
+            .clone();
+  }
 
   const auto optimizer = make_optimizer(network, settings);
   frugal::detail::random_source shuffle_random(settings.seed, shuffle_stream);
@@ -84,8 +101,32 @@ model train_on(const model_spec& spec, const torch::Tensor& inputs,
       const torch::Tensor batch = index_tensor(std::span(chosen).subspan(first, count));
       optimizer->zero_grad();
       const torch::Tensor logits = network->forward(inputs.index_select(0, batch));
-      const torch::Tensor loss =
-          torch::nn::functional::cross_entropy(logits, targets.index_select(0, batch));
+      const torch::Tensor batch_targets = targets.index_select(0, batch);
+      torch::Tensor loss;
+      switch (settings.loss) {
+        case training_loss::cross_entropy:
+          loss = torch::nn::functional::cross_entropy(logits, batch_targets);
+          break;
+        case training_loss::distillation: {
+          focal_distillation_settings plain = settings.focal;
+          plain.beta = 0;
+          loss = detail::focal_distillation_loss(logits, old_logits.index_select(0, batch),
+                                                 batch_targets, plain);
+          break;
+        }
+        case training_loss::focal_distillation:
+          loss = detail::focal_distillation_loss(logits, old_logits.index_select(0, batch),
+                                                 batch_targets, settings.focal);
+          break;
+        case training_loss::logit_inhibition:
+          loss = detail::logit_inhibition_loss(logits, old_logits.index_select(0, batch),
+                                               batch_targets, settings.inhibition);
+          break;
+        case training_loss::new_error:
+          loss = detail::new_error_loss(logits, old_logits.index_select(0, batch), batch_targets,
+                                        settings.new_error);
+          break;
+      }
       loss.backward();
       optimizer->step();
       loss_sum += loss.item<double>() * static_cast<double>(count);

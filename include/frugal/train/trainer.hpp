@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "frugal/train/datasets.hpp"
+#include "frugal/train/update_losses.hpp"
 
 namespace frugal::train {
 
@@ -82,6 +83,18 @@ model_spec feature_table_spec(model_kind kind, std::vector<std::size_t> hidden_s
                               const feature_table& training,
                               std::optional<std::string_view> target_name);
 
+/// The training loss. Every loss but cross_entropy needs the old model's logits on the training
+/// items (training_settings::old_logits); formulas in frugal/train/update_losses.hpp.
+enum class training_loss {
+  cross_entropy,
+  distillation,  ///< focal distillation with beta = 0
+  focal_distillation,
+  logit_inhibition,
+  new_error,  ///< Bansal et al.'s new-error sample weights
+};
+/// "cross-entropy", "distillation", "focal-distillation", "logit-inhibition", "new-error".
+std::optional<training_loss> parse_training_loss(std::string_view name);
+
 struct training_settings {
   std::size_t epochs = 5;
   std::size_t batch_size = 64;
@@ -94,6 +107,13 @@ struct training_settings {
   /// OMP_WAIT_POLICY=PASSIVE (the CLI re-executes itself so): libgomp's busy-waiting workers
   /// otherwise starve OpenBLAS's threads, measured 5-20x slower on a loaded two-core machine.
   unsigned threads = 0;
+  training_loss loss = training_loss::cross_entropy;
+  focal_distillation_settings focal;     ///< distillation and focal_distillation
+  logit_inhibition_settings inhibition;  ///< logit_inhibition
+  new_error_settings new_error;          ///< new_error
+  /// With any loss but cross_entropy: the old model's logits on every training item, row-major
+  /// [items, output classes], in the training data's row order (see read_old_logits).
+  std::vector<float> old_logits;
 };
 
 /// Reported after every mini-batch, for progress lines; the trainer never prints.
@@ -170,6 +190,13 @@ double accuracy(const class_scores& scores, const model_spec& spec, const featur
 
 /// Writes `id,prediction,score_<class>...` (DESIGN.md §4, model predictions for updates) with
 /// ids "<id_prefix><index>", atomically. Scores are logits printed so they read back exactly.
+/// The old model's logits for training items, read from a scores file in the update format
+/// (`id,prediction,score_<class>...`, as written by write_class_scores): one row per id in
+/// `ids`, the columns in `spec`'s output-class order. An id missing from the file, a missing
+/// score column or a malformed file is an input_error naming the file.
+std::vector<float> read_old_logits(const std::string& path, const model_spec& spec,
+                                   std::span<const std::string> ids);
+
 void write_class_scores(const std::string& path, const class_scores& scores,
                         std::string_view id_prefix = "test-");
 /// The same with the given ids, one per row (e.g. a feature table's ids).
