@@ -146,9 +146,9 @@ struct train_command {
       spec = train::feature_table_spec(kind, std::move(hidden_sizes), training, target);
       // The test table is checked (columns and labels) before the time spent training.
       train::check_feature_table(spec, test);
-      const auto started = std::chrono::steady_clock::now();
       if (!old_predictions.empty())
         settings.old_logits = train::read_old_logits(old_predictions, spec, training.ids);
+      const auto started = std::chrono::steady_clock::now();
       trained = train::train_model(spec, training, settings, show);
       training_time = std::chrono::steady_clock::now() - started;
       scores = train::predict(*trained, test, threads);
@@ -163,12 +163,12 @@ struct train_command {
       spec = train::fashion_mnist_spec(kind, std::move(hidden_sizes), target);
       const train::image_dataset training = train::load_fashion_mnist("train", data_directory);
       const train::image_dataset test = train::load_fashion_mnist("test", data_directory);
-      const auto started = std::chrono::steady_clock::now();
       if (!old_predictions.empty()) {
         std::vector<std::string> ids(training.size());
         for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = fmt::format("train-{}", i);
         settings.old_logits = train::read_old_logits(old_predictions, spec, ids);
       }
+      const auto started = std::chrono::steady_clock::now();
       trained = train::train_model(spec, training, settings, show);
       training_time = std::chrono::steady_clock::now() - started;
       scores = train::predict(*trained, test, threads);
