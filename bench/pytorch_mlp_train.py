@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""Baseline for bench/train_throughput.sh: frugal's `mlp` trained in Debian's python3-torch.
+"""Baseline for bench/train_throughput.sh: frugal's `mlp` (or, with --model cnn, its `cnn`) trained in Debian's python3-torch.
 
 Replicates src/train/models.cpp and src/train/trainer.cpp (commit 868eff3):
   - input: 28x28 uint8 pixels / 255, standardised with mean 0.2860 and sd 0.3530, shape N x 1 x 28 x 28
   - network: Flatten, Linear(784, h1), ReLU, Linear(h1, h2), ReLU, ..., Linear(h_last, 10)
-    (torch default initialisation, after torch.manual_seed(seed))
+    (torch default initialisation, after torch.manual_seed(seed)); with --model cnn:
+    Conv2d(1, 16, 3, padding 1), ReLU, MaxPool2d(2), Conv2d(16, 32, 3, padding 1), ReLU,
+    MaxPool2d(2), Flatten, Linear(32 * 7 * 7, 10) (src/train/models.cpp, `cnn`)
   - Adam, learning rate 1e-3, torch defaults otherwise (betas 0.9/0.999, eps 1e-8, no weight decay)
   - mean softmax cross-entropy, mini-batches of 64 from a fresh shuffle each epoch, selected
     with index_select from the whole input tensor; the last batch may be short
@@ -51,6 +53,13 @@ def to_input(pixels):
     return tensor.to(torch.float32).div_(255.0).sub_(MEAN).div_(STANDARD_DEVIATION)
 
 
+def build_cnn(rows=28, columns=28, outputs=10):
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(32 * (rows // 4) * (columns // 4), outputs))
+
+
 def build_network(hidden, rows=28, columns=28, outputs=10):
     layers = [torch.nn.Flatten()]
     inputs = rows * columns
@@ -64,6 +73,7 @@ def build_network(hidden, rows=28, columns=28, outputs=10):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
     parser.add_argument("--hidden", default="256,128")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -86,7 +96,7 @@ def main():
     inputs = to_input(train_pixels)
     targets = torch.from_numpy(train_labels.astype(np.int64))
     torch.manual_seed(args.seed)
-    network = build_network(hidden)
+    network = build_cnn() if args.model == "cnn" else build_network(hidden)
     optimizer = torch.optim.Adam(network.parameters(), lr=args.learning_rate)
     network.train()
     loss_sum = 0.0
@@ -113,6 +123,7 @@ def main():
             correct += int((logits.argmax(1) == test_targets[first:first + 1000]).sum())
     print(json.dumps({
         "torch": torch.__version__,
+        "model": args.model,
         "threads": torch.get_num_threads(),
         "epochs": args.epochs,
         "training_images": count,

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Training throughput of frugal's `mlp` (`frugal train --model mlp`, LibTorch from libtorch-dev)
+# Training throughput of frugal's `mlp` or `cnn` (`frugal train --model M`, LibTorch from libtorch-dev)
 # against the same network, optimizer, batch size and thread count in Debian's python3-torch
 # (bench/pytorch_mlp_train.py), both on the full Fashion-MNIST training set (60,000 images),
 # timed in the same run. Builds nothing.
 #
-#   bench/train_throughput.sh [--build DIR] [--epochs E] [--runs R] [--threads "1 2"]
-#                             [--wait-load L]
+#   bench/train_throughput.sh [--build DIR] [--model mlp|cnn] [--epochs E] [--runs R]
+#                             [--threads "1 2"] [--wait-load L]
 #
 # For each thread count T, the two tools run alternately R times each (frugal, python, frugal,
 # ...), so that a change in machine load hits both. images/s = epochs x 60,000 / training
@@ -28,20 +28,26 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build/release
 epochs=5
 runs=3
+model=mlp
 threads_list="1 2"
 wait_load=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --build) build=$2; shift 2 ;;
     --epochs) epochs=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --threads) threads_list=$2; shift 2 ;;
     --wait-load) wait_load=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "train_throughput.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 
+[[ $model == mlp || $model == cnn ]] || { echo "train_throughput.sh: --model is mlp or cnn" >&2; exit 2; }
+# The network's own options: the mlp's hidden widths (the cnn has none).
+shape=()
+[[ $model == mlp ]] && shape=(--hidden 256,128)
 frugal=$build/frugal
 python=/usr/bin/python3  # Debian's: the one that sees python3-torch and python3-numpy
 baseline=$root/bench/pytorch_mlp_train.py
@@ -63,8 +69,8 @@ if [[ -n $wait_load ]]; then
     echo "note: load still >= $wait_load after 5 minutes; measuring anyway"
 fi
 
-echo "frugal:  $frugal train --model mlp --hidden 256,128 --epochs $epochs --seed 1 --threads T --json"
-echo "pytorch: OMP_WAIT_POLICY=PASSIVE $python bench/pytorch_mlp_train.py --hidden 256,128 --epochs $epochs --seed 1 --threads T"
+echo "frugal:  $frugal train --model $model ${shape[*]} --epochs $epochs --seed 1 --threads T --json"
+echo "pytorch: OMP_WAIT_POLICY=PASSIVE $python bench/pytorch_mlp_train.py --model $model ${shape[*]} --epochs $epochs --seed 1 --threads T"
 echo "         (torch $("$python" -c 'import torch; print(torch.__version__)'), Debian python3-torch $(dpkg-query -W -f='${Version}' python3-torch), libtorch-dev $(dpkg-query -W -f='${Version}' libtorch-dev))"
 echo "batch 64, Adam lr 1e-3, 60,000 training images, $runs runs each, alternating"
 echo "load before: $(uptime)"
@@ -72,12 +78,12 @@ echo "load before: $(uptime)"
 # Each run appends "threads tool seconds accuracy" to $work/results.
 for threads in $threads_list; do
   for ((run = 1; run <= runs; ++run)); do
-    "$frugal" train --model mlp --hidden 256,128 --epochs "$epochs" --seed 1 --threads "$threads" \
+    "$frugal" train --model "$model" "${shape[@]}" --epochs "$epochs" --seed 1 --threads "$threads" \
       --json > "$work/frugal.json" 2> "$work/frugal.err" ||
       { echo "train_throughput.sh: frugal failed:" >&2; cat "$work/frugal.err" >&2; exit 1; }
     "$python" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(sys.argv[2], "frugal", r["training_seconds"], r["test_accuracy"])' \
       "$work/frugal.json" "$threads" >> "$work/results"
-    OMP_WAIT_POLICY=PASSIVE "$python" "$baseline" --hidden 256,128 --epochs "$epochs" --seed 1 \
+    OMP_WAIT_POLICY=PASSIVE "$python" "$baseline" --model "$model" "${shape[@]}" --epochs "$epochs" --seed 1 \
       --threads "$threads" > "$work/pytorch.json" 2> "$work/pytorch.err" ||
       { echo "train_throughput.sh: pytorch_mlp_train.py failed:" >&2; cat "$work/pytorch.err" >&2; exit 1; }
     "$python" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(sys.argv[2], "pytorch", r["training_seconds"], r["test_accuracy"])' \
