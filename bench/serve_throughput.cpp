@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
         if (item.is_null()) break;
         const std::string id = item["id"];
         const nlohmann::json body = {
-            {"annotator", annotator}, {"id", id}, {"label", gold_by_id[id]}};
+            {"annotator", annotator}, {"id", id}, {"label", gold_by_id.at(id)}};
         const auto sent = clock_type::now();
         const auto posted = client.Post("/api/label", headers, body.dump(), "application/json");
         mine.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - sent).count());

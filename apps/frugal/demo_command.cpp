@@ -155,9 +155,11 @@ struct demo_command {
     argv.push_back(nullptr);
     std::fflush(stdout);
     pid_t child = 0;
-    if (posix_spawn(&child, argv[0], nullptr, nullptr, argv.data(), environ) != 0)
+    // posix_spawn returns its error number; it does not set errno.
+    if (const int error = posix_spawn(&child, argv[0], nullptr, nullptr, argv.data(), environ);
+        error != 0)
       throw std::runtime_error(
-          fmt::format("cannot run {}: {}", arguments[0], std::strerror(errno)));
+          fmt::format("cannot run {}: {}", arguments[0], std::strerror(error)));
     int status = 0;
     waitpid(child, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

@@ -163,11 +163,9 @@ struct train_command {
       spec = train::fashion_mnist_spec(kind, std::move(hidden_sizes), target);
       const train::image_dataset training = train::load_fashion_mnist("train", data_directory);
       const train::image_dataset test = train::load_fashion_mnist("test", data_directory);
-      if (!old_predictions.empty()) {
-        std::vector<std::string> ids(training.size());
-        for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = fmt::format("train-{}", i);
-        settings.old_logits = train::read_old_logits(old_predictions, spec, ids);
-      }
+      if (!old_predictions.empty())
+        settings.old_logits =
+            train::read_old_logits(old_predictions, spec, "train-", training.size());
       const auto started = std::chrono::steady_clock::now();
       trained = train::train_model(spec, training, settings, show);
       training_time = std::chrono::steady_clock::now() - started;

@@ -363,8 +363,8 @@ struct server::impl {
       const std::size_t row = rows.back();
       rows.pop_back();
       const std::string id(store.items().ids[row]);
-      loaded = false;
       if (store.remove_label(id, annotator)) {
+        loaded = false;  // the cached labels no longer match the store
         // Give the undone item back first: the annotator's current lease would come first.
         release(annotator);
         return json{{"undone", id}};

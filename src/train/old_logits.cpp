@@ -57,4 +57,11 @@ std::vector<float> read_old_logits(const std::string& path, const model_spec& sp
   return logits;
 }
 
+std::vector<float> read_old_logits(const std::string& path, const model_spec& spec,
+                                   std::string_view id_prefix, std::size_t count) {
+  std::vector<std::string> ids(count);
+  for (std::size_t i = 0; i < count; ++i) ids[i] = fmt::format("{}{}", id_prefix, i);
+  return read_old_logits(path, spec, ids);
+}
+
 }  // namespace frugal::train

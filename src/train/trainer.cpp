@@ -72,16 +72,18 @@ model train_on(const model_spec& spec, const torch::Tensor& inputs,
   }
 
   const torch::Tensor targets = torch::tensor(classes, torch::kInt64);
+  // Plain distillation is focal distillation without the extra weight on old-correct items.
+  focal_distillation_settings plain_distillation = settings.focal;
+  plain_distillation.beta = 0;
   // The old model's logits, for the losses that compare with it.
   torch::Tensor old_logits;
   if (settings.loss != training_loss::cross_entropy) {
     const std::size_t width = spec.output_classes().size();
     if (settings.old_logits.size() != size * width)
       throw input_error(fmt::format(
-          "the {} loss needs the old model's {} logits for each of the {} training items; got {} "
+          "this loss needs the old model's {} logits for each of the {} training items; got {} "
           "values",
-          settings.loss == training_loss::new_error ? "new-error" : "chosen", width, size,
-          settings.old_logits.size()));
+          width, size, settings.old_logits.size()));
     old_logits =
         torch::from_blob(const_cast<float*>(settings.old_logits.data()),
                          {static_cast<std::int64_t>(size), static_cast<std::int64_t>(width)},
@@ -107,13 +109,10 @@ model train_on(const model_spec& spec, const torch::Tensor& inputs,
         case training_loss::cross_entropy:
           loss = torch::nn::functional::cross_entropy(logits, batch_targets);
           break;
-        case training_loss::distillation: {
-          focal_distillation_settings plain = settings.focal;
-          plain.beta = 0;
+        case training_loss::distillation:
           loss = detail::focal_distillation_loss(logits, old_logits.index_select(0, batch),
-                                                 batch_targets, plain);
+                                                 batch_targets, plain_distillation);
           break;
-        }
         case training_loss::focal_distillation:
           loss = detail::focal_distillation_loss(logits, old_logits.index_select(0, batch),
                                                  batch_targets, settings.focal);

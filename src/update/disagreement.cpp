@@ -313,8 +313,10 @@ update_plan make_update_plan(const model_pair& pair, const class_names& classes,
     stratum.old_class = std::move(old_class);
     stratum.new_class = std::move(new_class);
     stratum.population = rows.size();
-    for (const keyed_row& item : lowest(std::move(rows), n, pair))
+    for (const keyed_row& item : lowest(std::move(rows), n, pair)) {
       stratum.ids.emplace_back(pair.id(item.row));
+      stratum.rows.push_back(item.row);
+    }
     plan.strata.push_back(std::move(stratum));
   };
   if (settings.stratify_by_pair) {
@@ -362,7 +364,8 @@ namespace {
 // A plan is a pure function of the predictions and its settings: drawing it again and comparing
 // catches a plan edited by hand (a population changed, ids chosen), which would otherwise give
 // wrong estimates without a word.
-void check_plan_is_redrawn(const update_plan& plan, const model_pair& pair,
+// Returns the redrawn plan, whose strata also hold the sampled rows.
+update_plan redraw_checked(const update_plan& plan, const model_pair& pair,
                            const class_names& classes) {
   plan_settings settings;
   settings.budget = plan.budget;
@@ -390,6 +393,7 @@ void check_plan_is_redrawn(const update_plan& plan, const model_pair& pair,
                       "the plan's strata or ids differ from the plan its own settings (seed, "
                       "budget, agreement share, stratification) give for these predictions; was "
                       "it edited, or made by another frugal version?");
+  return redrawn;
 }
 
 }  // namespace
@@ -399,7 +403,9 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
                                 double confidence) {
   check_confidence(confidence);
   check_plan_matches(plan, pair);
-  check_plan_is_redrawn(plan, pair, classes);
+  // The redrawn plan equals `plan` and knows its rows: no id lookups, and every row is known to
+  // belong to its stratum.
+  const update_plan drawn = redraw_checked(plan, pair, classes);
   update_estimate result;
   result.confidence = confidence;
   result.items = pair.size();
@@ -409,11 +415,10 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
   result.planned = plan.sample_size();
   const double items = static_cast<double>(pair.size());
 
-  const io::id_index index(pair.old_model->id_columns());
   std::vector<bool> in_plan(pair.size(), false);
   std::vector<stratum_tally> tallies;
   std::size_t agreement_population = 0;
-  for (const plan_stratum& stratum : plan.strata) {
+  for (const plan_stratum& stratum : drawn.strata) {
     stratum_tally tally;
     tally.population = stratum.population;
     tally.negative_by_old_class.assign(classes.size(), 0);
@@ -424,23 +429,8 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
       result.has_agreement_stratum = true;
     }
     bool prefix = true;
-    for (const std::string& id : stratum.ids) {
-      const std::ptrdiff_t found = index.find(id);
-      if (found < 0)
-        throw input_error(plan.source, 0, 0,
-                          fmt::format("the plan's id \"{}\" is not in the predictions", id));
-      const auto row = static_cast<std::size_t>(found);
+    for (const std::uint32_t row : stratum.rows) {
       const std::uint32_t old_class = pair.old_class[row], new_class = pair.new_class[row];
-      const bool agrees = old_class == new_class;
-      const bool belongs =
-          agrees == stratum.agreement &&
-          (stratum.old_class.empty() || (classes.name(old_class) == stratum.old_class &&
-                                         classes.name(new_class) == stratum.new_class));
-      if (!belongs || in_plan[row])
-        throw input_error(plan.source, 0, 0,
-                          fmt::format("the plan puts id \"{}\" in stratum \"{}\", where these "
-                                      "predictions do not",
-                                      id, stratum.name));
       in_plan[row] = true;
       const std::uint32_t truth = labels.by_row[row];
       if (truth == class_labels::tied) ++result.tied;
@@ -524,12 +514,9 @@ update_estimate estimate_update(const model_pair& pair, const class_labels& labe
       const double sd = std::sqrt(positive_total.variance * negative_total.variance);
       const double r = sd > 0 ? std::clamp(covariance / sd, -1.0, 1.0) : 0.0;
       const double x1 = positive_total.value, x2 = negative_total.value;
-      const double low1 = x1 - positive_total.lower, high1 = positive_total.upper - x1;
-      const double low2 = x2 - negative_total.lower, high2 = negative_total.upper - x2;
-      const double lower =
-          (x1 - x2) - std::sqrt(std::max(0.0, low1 * low1 + high2 * high2 - 2 * r * low1 * high2));
-      const double upper =
-          (x1 - x2) + std::sqrt(std::max(0.0, high1 * high1 + low2 * low2 - 2 * r * high1 * low2));
+      const auto [lower, upper] =
+          mover_difference(x1, positive_total.lower, positive_total.upper, x2, negative_total.lower,
+                           negative_total.upper, r);
       result.accuracy_difference = {(x1 - x2) / items, std::max(-1.0, lower / items),
                                     std::min(1.0, upper / items), x1 - x2, items};
     } else {

@@ -43,14 +43,17 @@ std::pair<double, double> multinomial_difference_interval(double k1, double k2, 
   const auto i2 = wilson(k2, n, population, confidence);
   const double r =
       (p1 > 0 && p1 < 1 && p2 > 0 && p2 < 1) ? -std::sqrt(p1 * p2 / ((1 - p1) * (1 - p2))) : 0.0;
-  const double difference = p1 - p2;
-  const double low1 = p1 - i1.lower, high1 = i1.upper - p1;
-  const double low2 = p2 - i2.lower, high2 = i2.upper - p2;
-  const double lower =
-      difference - std::sqrt(std::max(0.0, low1 * low1 + high2 * high2 - 2 * r * low1 * high2));
-  const double upper =
-      difference + std::sqrt(std::max(0.0, high1 * high1 + low2 * low2 - 2 * r * high1 * low2));
+  const auto [lower, upper] = mover_difference(p1, i1.lower, i1.upper, p2, i2.lower, i2.upper, r);
   return {std::max(-1.0, lower), std::min(1.0, upper)};
+}
+
+std::pair<double, double> mover_difference(double x1, double lower1, double upper1, double x2,
+                                           double lower2, double upper2, double correlation) {
+  const double low1 = x1 - lower1, high1 = upper1 - x1;
+  const double low2 = x2 - lower2, high2 = upper2 - x2;
+  const double r = correlation;
+  return {(x1 - x2) - std::sqrt(std::max(0.0, low1 * low1 + high2 * high2 - 2 * r * low1 * high2)),
+          (x1 - x2) + std::sqrt(std::max(0.0, high1 * high1 + low2 * low2 - 2 * r * high1 * low2))};
 }
 
 flip_metrics metrics_from_counts(const flip_counts& counts, std::size_t items, std::size_t changed,

@@ -38,7 +38,8 @@ void for_each_label_line(std::string_view text, const std::string& source,
                          const std::function<void(const label_line&)>& each);
 
 /// The majority of an item's labels: 1, 0, `resolved_labels::tied` on an even split, or
-/// `resolved_labels::unlabelled` without labels. The one place the rule is written.
+/// `resolved_labels::unlabelled` without labels. The one place the 0/1 rule is written (class
+/// labels for model updates take the most frequent class, in update::parse_class_labels).
 std::int8_t majority_label(std::size_t zeros, std::size_t ones) noexcept;
 
 /// Per-row resolved labels of one prediction table.

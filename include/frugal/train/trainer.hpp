@@ -188,15 +188,18 @@ double accuracy(const class_scores& scores, const model_spec& spec, const image_
 /// file:line.
 double accuracy(const class_scores& scores, const model_spec& spec, const feature_table& data);
 
-/// Writes `id,prediction,score_<class>...` (DESIGN.md §4, model predictions for updates) with
-/// ids "<id_prefix><index>", atomically. Scores are logits printed so they read back exactly.
 /// The old model's logits for training items, read from a scores file in the update format
 /// (`id,prediction,score_<class>...`, as written by write_class_scores): one row per id in
 /// `ids`, the columns in `spec`'s output-class order. An id missing from the file, a missing
 /// score column or a malformed file is an input_error naming the file.
 std::vector<float> read_old_logits(const std::string& path, const model_spec& spec,
                                    std::span<const std::string> ids);
+/// The same for the ids "<id_prefix><index>", index 0 to count - 1 (e.g. "train-").
+std::vector<float> read_old_logits(const std::string& path, const model_spec& spec,
+                                   std::string_view id_prefix, std::size_t count);
 
+/// Writes `id,prediction,score_<class>...` (DESIGN.md §4, model predictions for updates) with
+/// ids "<id_prefix><index>", atomically. Scores are logits printed so they read back exactly.
 void write_class_scores(const std::string& path, const class_scores& scores,
                         std::string_view id_prefix = "test-");
 /// The same with the given ids, one per row (e.g. a feature table's ids).

@@ -51,6 +51,9 @@ struct plan_stratum {
   std::size_t population = 0;
   /// Sampled ids in priority order; their count is the stratum's sample size.
   std::vector<std::string> ids;
+  /// The same items as rows of the model pair the plan was drawn from (make_update_plan only;
+  /// empty in a plan read from a file, which is matched by id).
+  std::vector<std::uint32_t> rows;
 };
 
 struct update_plan {

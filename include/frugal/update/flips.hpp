@@ -104,6 +104,11 @@ flips_result compute_flips(const model_pair& pair, const class_labels& labels,
 /// The MOVER interval for the difference of two cell shares of one multinomial sample,
 /// (k1 - k2)/n: each share's Wilson interval (finite-population corrected when population > 0)
 /// combined with their correlation -sqrt(p1 p2 / ((1 - p1)(1 - p2))). Returns {lower, upper}.
+/// MOVER (Zou & Donner 2008): the interval for x1 - x2 from each estimate's interval and their
+/// correlation. Returns {lower, upper}, not clamped.
+std::pair<double, double> mover_difference(double x1, double lower1, double upper1, double x2,
+                                           double lower2, double upper2, double correlation);
+
 std::pair<double, double> multinomial_difference_interval(double k1, double k2, double n,
                                                           std::size_t population,
                                                           double confidence);
