@@ -80,11 +80,15 @@ void add_plan_command(CLI::App& app);
 void add_estimate_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+/// `frugal train experiment`, a subcommand of `train`.
+void add_train_experiment_command(CLI::App& train);
 void add_demo_command(CLI::App& app);
 /// campaign init, next, label, status, report.
 void add_campaign_commands(CLI::App& app);
 void add_serve_command(CLI::App& app);
 /// flips (top level) and update plan, estimate, size, gate.
 void add_update_commands(CLI::App& app);
+/// compat: retrieval metrics of old and new embeddings (backward compatibility).
+void add_compat_command(CLI::App& app);
 
 }  // namespace frugal::cli

@@ -76,6 +76,10 @@ struct train_command {
   std::string train_predictions;
   std::string old_predictions;
   std::string loss = "cross-entropy";
+  std::size_t embedding_dim = 0;
+  std::string old_model;
+  double bct_weight = 1;
+  std::string embeddings_out;
   train::focal_distillation_settings focal;
   std::string fd_distance = "kl";
   std::string fd_filter = "none";
@@ -84,6 +88,7 @@ struct train_command {
   bool json = false;
 
   void run() const {
+    if (model.empty()) throw CLI::RequiredError("--model");
     const bool csv = data == "csv";
     // Option combinations are usage errors (exit 2), found before anything is loaded.
     if (csv && (train_table.empty() || test_table.empty()))
@@ -110,10 +115,21 @@ struct train_command {
     settings.train_subset = train_subset;
     settings.threads = threads;
     settings.loss = *train::parse_training_loss(loss);
-    if ((settings.loss == train::training_loss::cross_entropy) != old_predictions.empty())
+    const bool bct = settings.loss == train::training_loss::bct;
+    if ((settings.loss == train::training_loss::cross_entropy || bct) != old_predictions.empty())
       throw CLI::ValidationError("--loss/--old-predictions",
-                                 "every loss but cross-entropy needs --old-predictions (the old "
-                                 "model's logits on the training items), and only those do");
+                                 "every loss but cross-entropy and bct needs --old-predictions "
+                                 "(the old model's logits on the training items), and only those "
+                                 "do");
+    if (bct != !old_model.empty())
+      throw CLI::ValidationError("--loss bct/--old-model",
+                                 "bct needs --old-model (the old model file, whose head it "
+                                 "applies to the new embeddings), and only bct reads it");
+    if (bct && embedding_dim == 0)
+      throw CLI::ValidationError("--loss bct", "needs --embedding-dim (the old model's width)");
+    if (!embeddings_out.empty() && embedding_dim == 0)
+      throw CLI::ValidationError("--embeddings-out", "needs --embedding-dim");
+    settings.bct_weight = bct_weight;
     settings.focal = focal;
     settings.focal.distance = *train::parse_distillation_distance(fd_distance);
     settings.focal.filter = *train::parse_distillation_filter(fd_filter);
@@ -134,6 +150,9 @@ struct train_command {
                    step.mean_loss, step.items_per_second, unit, epoch_done ? "\n" : "");
     };
 
+    if (bct)
+      settings.old_model = std::make_shared<const train::model>(train::model::load(old_model));
+
     train::model_spec spec;
     std::optional<train::model> trained;
     train::class_scores scores;
@@ -144,6 +163,7 @@ struct train_command {
       const train::feature_table training = train::read_feature_table(train_table);
       const train::feature_table test = train::read_feature_table(test_table);
       spec = train::feature_table_spec(kind, std::move(hidden_sizes), training, target);
+      spec.embedding_dim = embedding_dim;
       // The test table is checked (columns and labels) before the time spent training.
       train::check_feature_table(spec, test);
       if (!old_predictions.empty())
@@ -159,8 +179,12 @@ struct train_command {
         train::write_class_scores(train_predictions, train::predict(*trained, training, threads),
                                   training.ids);
       if (!labels_out.empty()) write_true_classes(labels_out, spec, test);
+      if (!embeddings_out.empty())
+        train::write_embeddings(embeddings_out, train::embed(*trained, test, threads), test.ids,
+                                test.labels);
     } else {
       spec = train::fashion_mnist_spec(kind, std::move(hidden_sizes), target);
+      spec.embedding_dim = embedding_dim;
       const train::image_dataset training = train::load_fashion_mnist("train", data_directory);
       const train::image_dataset test = train::load_fashion_mnist("test", data_directory);
       if (!old_predictions.empty())
@@ -177,6 +201,14 @@ struct train_command {
         train::write_class_scores(train_predictions, train::predict(*trained, training, threads),
                                   "train-");
       if (!labels_out.empty()) write_true_classes(labels_out, spec, test);
+      if (!embeddings_out.empty()) {
+        std::vector<std::string> ids(test.size()), labels(test.size());
+        for (std::size_t i = 0; i < test.size(); ++i) {
+          ids[i] = fmt::format("test-{}", i);
+          labels[i] = spec.dataset_classes[test.labels[i]];
+        }
+        train::write_embeddings(embeddings_out, train::embed(*trained, test, threads), ids, labels);
+      }
     }
     if (!out_model.empty()) trained->save(out_model);
 
@@ -194,6 +226,9 @@ struct train_command {
                                  ? nlohmann::ordered_json(spec.dataset_classes[*spec.target_class])
                                  : nlohmann::ordered_json();
       root["classes"] = spec.output_classes();
+      root["embedding_dim"] =
+          embedding_dim > 0 ? nlohmann::ordered_json(embedding_dim) : nlohmann::ordered_json();
+      root["loss"] = loss;
       root["epochs"] = epochs;
       root["seed"] = seed;
       root["train_subset"] = train_subset;
@@ -213,6 +248,7 @@ struct train_command {
     if (!out_model.empty()) fmt::print("model saved to {}\n", out_model);
     if (!predictions.empty()) fmt::print("test scores written to {}\n", predictions);
     if (!labels_out.empty()) fmt::print("test labels written to {}\n", labels_out);
+    if (!embeddings_out.empty()) fmt::print("test embeddings written to {}\n", embeddings_out);
     fmt::print("test accuracy: {:.4f} ({} {})\n", test_accuracy, grouped(test_size), unit);
   }
 };
@@ -240,8 +276,7 @@ void add_train_command(CLI::App& app) {
                   "With --data csv: test table with the same columns; every label must occur in "
                   "the training table");
   sub->add_option("--model", command->model,
-                  "Architecture: linear, mlp or cnn (cnn only on Fashion-MNIST)")
-      ->required()
+                  "Architecture: linear, mlp or cnn (cnn only on Fashion-MNIST); required")
       ->check(CLI::IsMember({"linear", "mlp", "cnn"}));
   sub->add_option("--hidden", command->hidden, "Hidden layer widths of an mlp, comma-separated")
       ->capture_default_str()
@@ -293,11 +328,25 @@ void add_train_command(CLI::App& app) {
                   "The old model's scores on the training items (update format, as written by "
                   "--train-predictions), for every --loss but cross-entropy");
   sub->add_option("--loss", command->loss,
-                  "cross-entropy, distillation, focal-distillation, logit-inhibition or "
-                  "new-error (see docs/model-updates.md)")
+                  "cross-entropy, distillation, focal-distillation, logit-inhibition, "
+                  "new-error or bct (see docs/model-updates.md)")
       ->capture_default_str()
       ->check(CLI::IsMember({"cross-entropy", "distillation", "focal-distillation",
-                             "logit-inhibition", "new-error"}));
+                             "logit-inhibition", "new-error", "bct"}));
+  sub->add_option("--embedding-dim", command->embedding_dim,
+                  "Put a linear embedding layer of this width before the classifier head (for "
+                  "retrieval, --embeddings-out and --loss bct)")
+      ->check(CLI::Range(std::size_t{1}, train::max_embedding_dim));
+  sub->add_option("--embeddings-out", command->embeddings_out,
+                  "Write the test items' embeddings as id,label,e0,e1,... CSV (the input of "
+                  "`frugal compat`; labels are the true classes)");
+  sub->add_option("--old-model", command->old_model,
+                  "With --loss bct: the old model file (saved by --out-model, with the same "
+                  "--embedding-dim), whose frozen head is applied to the new embeddings");
+  sub->add_option("--bct-weight", command->bct_weight,
+                  "With --loss bct: weight lambda of the influence loss")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--fd-alpha", command->focal.alpha, "Focal distillation: weight of every item")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -336,7 +385,12 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--json", command->json, "Machine-readable output on stdout");
-  sub->callback([command] { command->run(); });
+  add_train_experiment_command(*sub);
+  sub->require_subcommand(0, 1);
+  sub->callback([command, sub] {
+    if (sub->got_subcommand("experiment")) return;  // it ran its own callback
+    command->run();
+  });
 }
 
 }  // namespace frugal::cli

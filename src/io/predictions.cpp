@@ -328,15 +328,24 @@ void finish_table(prediction_table& table, std::size_t last_line) {
   if (table.size() == 0)
     throw input_error(table.source, last_line, 1, "no data rows: the file has only a header");
   { const id_index unique(table); }  // throws on a duplicate id
-  // Fingerprint over fixed-size records, fed in blocks to keep the hashing call overhead low.
   XXH3_state_t* state = XXH3_createState();
   FRUGAL_ASSERT(state != nullptr);
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> owner(state, &XXH3_freeState);
+  fingerprint_start(state, table.model_names);
+  fingerprint_rows(state, table);
+  table.fingerprint = XXH3_64bits_digest(state);
+}
+
+void fingerprint_start(XXH3_state_s* state, const std::vector<std::string>& model_names) {
   XXH3_64bits_reset(state);
-  const std::uint64_t members = table.member_count();
+  const std::uint64_t members = model_names.size();
   XXH3_64bits_update(state, &members, sizeof members);
-  for (const std::string& name : table.model_names)
+  for (const std::string& name : model_names)
     XXH3_64bits_update(state, name.data(), name.size() + 1);
+}
+
+void fingerprint_rows(XXH3_state_s* state, const prediction_table& table) {
+  // Fixed-size records, fed in blocks to keep the hashing call overhead low.
   constexpr std::size_t block_rows = 4096;
   std::uint64_t block[block_rows * 2];
   const bool has_parent = !table.parent_votes.empty();
@@ -349,7 +358,6 @@ void finish_table(prediction_table& table, std::size_t last_line) {
     }
     XXH3_64bits_update(state, block, (end - begin) * 2 * sizeof(std::uint64_t));
   }
-  table.fingerprint = XXH3_64bits_digest(state);
 }
 
 }  // namespace detail

@@ -9,6 +9,8 @@
 
 #include "frugal/io/predictions.hpp"
 
+struct XXH3_state_s;
+
 namespace frugal::io::detail {
 
 enum class column_role : std::uint8_t { ignored, id, member, parent, label, content };
@@ -50,6 +52,14 @@ void append_rows(prediction_table& into, prediction_table&& more);
 
 /// Checks the table is not empty, that ids are unique, and computes the fingerprint.
 void finish_table(prediction_table& table, std::size_t last_line);
+
+/// The fingerprint in pieces (finish_table is start + rows of the whole table + digest): a table
+/// split into consecutive parts, fed part after part, gives the whole table's fingerprint. Each
+/// row is fed as 16 bytes, its id hash and then its votes with the parent's vote in bit 63; the
+/// Python module (python/src/core.cpp) ships those records from Dask partitions and feeds them
+/// in partition order, so that layout is a contract between the two.
+void fingerprint_start(XXH3_state_s* state, const std::vector<std::string>& model_names);
+void fingerprint_rows(XXH3_state_s* state, const prediction_table& table);
 
 using io::hash_id;
 

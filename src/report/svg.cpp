@@ -171,6 +171,17 @@ svg.chart .labelling .interval { stroke: #e08a00; }
 svg.chart rect.bar { fill: #6b8fb8; }
 svg.chart .used rect.bar { fill: #2e7d32; }
 svg.chart path.series { fill: none; stroke: #1f5f9f; stroke-width: 2; }
+svg.chart .series-0 { stroke: #1f5f9f; fill: #1f5f9f; }
+svg.chart .series-1 { stroke: #c0392b; fill: #c0392b; }
+svg.chart .series-2 { stroke: #2e7d32; fill: #2e7d32; }
+svg.chart .series-3 { stroke: #e08a00; fill: #e08a00; }
+svg.chart .series-4 { stroke: #6a3d9a; fill: #6a3d9a; }
+svg.chart .series-5 { stroke: #00838f; fill: #00838f; }
+svg.chart .series-6 { stroke: #8d6e63; fill: #8d6e63; }
+svg.chart .series-7 { stroke: #555555; fill: #555555; }
+svg.chart path.trace { fill: none; stroke-width: 1.5; }
+svg.chart text.point-label { font-size: 10px; stroke: none; fill: #444; }
+svg.chart text.legend { stroke: none; }
 )";
 }
 
@@ -323,6 +334,86 @@ std::string line_chart(const std::vector<point>& points, const line_chart_option
   }
   out += fmt::format("<path class=\"series\" d=\"{}\"/>\n", path);
   return out + "</svg>\n";
+}
+
+}  // namespace frugal::report::detail
+
+namespace frugal::report::detail {
+
+std::string scatter_chart(const std::vector<point_series>& series,
+                          const scatter_chart_options& options) {
+  double x_low = INFINITY, x_high = -INFINITY, y_low = INFINITY, y_high = -INFINITY;
+  std::size_t longest_name = 0;
+  for (const point_series& one : series) {
+    longest_name = std::max(longest_name, display_length(one.name));
+    for (const labelled_point& p : one.points) {
+      x_low = std::min(x_low, p.x);
+      x_high = std::max(x_high, p.x);
+      y_low = std::min(y_low, p.y);
+      y_high = std::max(y_high, p.y);
+    }
+  }
+  FRUGAL_ASSERT(x_low <= x_high && y_low <= y_high);  // at least one point
+  // The legend sits right of the plot area, one line per series.
+  const double legend_width =
+      28.0 + static_cast<double>(std::min(longest_name, max_label_chars)) * char_width;
+  const double left = 70.0, right = 24.0 + legend_width, top = 12.0, bottom_margin = 44.0;
+  const double plot_bottom = options.height - bottom_margin;
+  const std::vector<double> x_ticks = nice_ticks(x_low, x_high, 6);
+  const std::vector<double> y_ticks = nice_ticks(y_low, y_high, 5);
+  const linear_scale x(x_ticks.front(), x_ticks.back(), left, options.width - right);
+  const linear_scale y(y_ticks.front(), y_ticks.back(), plot_bottom, top);
+
+  std::string out = svg_open(options.width, options.height, options.title);
+  out += horizontal_axis(x, x_ticks, top, plot_bottom, options.x_format, options.x_label,
+                         (left + options.width - right) / 2.0);
+  out += vertical_axis(y, y_ticks, left, options.width - right, options.y_format, options.y_label,
+                       (top + plot_bottom) / 2.0);
+  for (std::size_t s = 0; s < series.size(); ++s) {
+    const point_series& one = series[s];
+    out += fmt::format("<g class=\"series-{}\"><title>{}</title>\n", s % 8, escape_html(one.name));
+    if (one.points.size() > 1) {
+      std::string path;
+      for (const labelled_point& p : one.points)
+        path += fmt::format("{}{},{}", path.empty() ? "M" : " L", number(x(p.x)), number(y(p.y)));
+      out += fmt::format("<path class=\"trace\" d=\"{}\"/>\n", path);
+    }
+    for (const labelled_point& p : one.points) {
+      out += fmt::format(
+          "<circle cx=\"{}\" cy=\"{}\" r=\"3.5\"><title>{}: {} = {}, {} = {}{}</title></circle>\n",
+          number(x(p.x)), number(y(p.y)), escape_html(one.name), escape_html(options.x_label),
+          escape_html(options.x_format(p.x)), escape_html(options.y_label),
+          escape_html(options.y_format(p.y)),
+          p.label.empty() ? "" : " (" + escape_html(p.label) + ")");
+      // Labels point inwards, so those near the right edge do not run into the legend.
+      const bool right_half = x(p.x) > (left + options.width - right) / 2.0;
+      if (!p.label.empty())
+        out += text_element(x(p.x) + (right_half ? -6 : 6), y(p.y) - 6,
+                            right_half ? "end" : "start", "point-label", p.label);
+    }
+    const double legend_y = top + 14.0 + static_cast<double>(s) * 18.0;
+    const double legend_x = options.width - legend_width;
+    out += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"4\"/>\n", number(legend_x + 6),
+                       number(legend_y - 4));
+    out += text_element(legend_x + 16, legend_y, "start", "legend", shortened(one.name));
+    out += "</g>\n";
+  }
+  return out + "</svg>\n";
+}
+
+std::string standalone_svg(std::string_view chart) {
+  // The charts open with `<svg class="chart" ...>`; a file also needs the namespace, and the
+  // chart rules inline since no page stylesheet surrounds it. The background is painted white
+  // so the chart stays legible on dark viewers.
+  constexpr std::string_view opening = "<svg ";
+  FRUGAL_ASSERT(chart.substr(0, opening.size()) == opening);
+  const std::size_t tag_end = chart.find('>');
+  FRUGAL_ASSERT(tag_end != std::string_view::npos);
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+      "{}><style>svg.chart {{ background: #fff; }}\n{}</style>{}",
+      chart.substr(opening.size(), tag_end - opening.size()), chart_css(),
+      chart.substr(tag_end + 1));
 }
 
 }  // namespace frugal::report::detail

@@ -126,4 +126,38 @@ struct line_chart_options {
 /// `points` in ascending x; at least one. The y axis starts at 0.
 std::string line_chart(const std::vector<point>& points, const line_chart_options& options);
 
+// ---------------------------------------------------------------------------------------------
+// Several series of labelled points, each joined in the given order, with a legend: a trade-off
+// curve per method (e.g. error rate against negative flip rate while a weight is swept).
+
+struct labelled_point {
+  double x = 0.0;
+  double y = 0.0;
+  std::string label;  ///< printed beside the point (e.g. the weight); may be empty
+};
+
+struct point_series {
+  std::string name;  ///< in the legend
+  std::vector<labelled_point> points;
+};
+
+struct scatter_chart_options {
+  std::string title;
+  std::string x_label;
+  std::string y_label;
+  tick_format x_format = default_tick_format;
+  tick_format y_format = default_tick_format;
+  double width = 760.0;
+  double height = 420.0;
+};
+
+/// At least one point over all series; both axes span the data (not from 0). Series are drawn
+/// with the CSS classes series-0, series-1, ... (eight colours, then repeating).
+std::string scatter_chart(const std::vector<point_series>& series,
+                          const scatter_chart_options& options);
+
+/// A chart from one of the functions above as a standalone .svg document: the SVG namespace and
+/// the chart rules of chart_css() inlined, so it renders on its own (e.g. in a README).
+std::string standalone_svg(std::string_view chart);
+
 }  // namespace frugal::report::detail

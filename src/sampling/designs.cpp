@@ -9,6 +9,7 @@
 
 #include "common/random.hpp"
 #include "frugal/error.hpp"
+#include "frugal/sampling/candidates.hpp"
 #include "frugal/sampling/priority.hpp"
 
 namespace frugal::sampling {
@@ -257,24 +258,11 @@ drawn_sample draw_sample(const population& items, design_kind design,
 
 double expected_distinct_independent(const population& items,
                                      std::span<const std::size_t> sample_sizes) {
-  std::vector<double> miss(items.set_count(), 1.0);
-  for (std::size_t s = 0; s < items.set_count(); ++s) {
-    if (items.positives(s) > 0)
-      miss[s] =
-          1.0 - static_cast<double>(sample_sizes[s]) / static_cast<double>(items.positives(s));
-  }
-  double expected = 0.0;
-  for (std::size_t row = 0; row < items.items(); ++row) {
-    std::uint64_t sets = items.membership(row);
-    if (sets == 0) continue;
-    double never = 1.0;
-    while (sets != 0) {
-      never *= miss[static_cast<std::size_t>(std::countr_zero(sets))];
-      sets &= sets - 1;
-    }
-    expected += 1.0 - never;
-  }
-  return expected;
+  // Through the pattern counts, so that a plan computed in parts (candidates.hpp) adds the same
+  // terms in the same order and gets the same double.
+  std::vector<std::uint64_t> positives(items.set_count());
+  for (std::size_t s = 0; s < items.set_count(); ++s) positives[s] = items.positives(s);
+  return expected_distinct_independent(membership_patterns(items), positives, sample_sizes);
 }
 
 }  // namespace frugal::sampling

@@ -163,20 +163,19 @@ torch::nn::Sequential build_network(const model_spec& spec) {
       spec.uses_features() ? static_cast<std::int64_t>(spec.feature_names.size()) : rows * columns;
   FRUGAL_ASSERT(!(spec.uses_features() && spec.kind == model_kind::cnn));
   torch::nn::Sequential network;
+  // The body's output width, which the head (or the embedding layer) reads.
+  std::int64_t body_width = input_width;
   switch (spec.kind) {
     case model_kind::linear:
       network->push_back(torch::nn::Flatten());
-      network->push_back(torch::nn::Linear(input_width, outputs));
       break;
     case model_kind::mlp: {
       network->push_back(torch::nn::Flatten());
-      std::int64_t inputs = input_width;
       for (std::size_t width : spec.hidden_sizes) {
-        network->push_back(torch::nn::Linear(inputs, static_cast<std::int64_t>(width)));
+        network->push_back(torch::nn::Linear(body_width, static_cast<std::int64_t>(width)));
         network->push_back(torch::nn::ReLU());
-        inputs = static_cast<std::int64_t>(width);
+        body_width = static_cast<std::int64_t>(width);
       }
-      network->push_back(torch::nn::Linear(inputs, outputs));
       break;
     }
     case model_kind::cnn:
@@ -189,10 +188,29 @@ torch::nn::Sequential build_network(const model_spec& spec) {
       network->push_back(torch::nn::ReLU());
       network->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)));
       network->push_back(torch::nn::Flatten());
-      network->push_back(torch::nn::Linear(32 * (rows / 4) * (columns / 4), outputs));
+      body_width = 32 * (rows / 4) * (columns / 4);
       break;
   }
+  if (spec.embedding_dim > 0) {
+    // A linear bottleneck: the head of a linear model on the embeddings, so an old model's head
+    // can be applied to a new model's embeddings (BCT).
+    const auto width = static_cast<std::int64_t>(spec.embedding_dim);
+    network->push_back(torch::nn::Linear(body_width, width));
+    body_width = width;
+  }
+  network->push_back(torch::nn::Linear(body_width, outputs));
   return network;
+}
+
+torch::Tensor embedding_of(torch::nn::Sequential& network, torch::Tensor input) {
+  // Every layer but the head, which is always the last one.
+  auto layer = network->begin();
+  for (std::size_t i = 0; i + 1 < network->size(); ++i, ++layer) input = layer->forward(input);
+  return input;
+}
+
+torch::nn::Linear head_of(torch::nn::Sequential& network) {
+  return network->ptr<torch::nn::LinearImpl>(network->size() - 1);
 }
 
 void check_dataset(const model_spec& spec, const image_dataset& data) {
@@ -278,9 +296,9 @@ namespace {
 
 constexpr std::string_view spec_key = "frugal_model_spec";
 constexpr std::string_view hash_key = "frugal_content_xxh3";
-// Version 1: image models; version 2 adds the feature-table fields (written only when used, so
-// image model files stay readable by older builds).
-constexpr int file_version = 2;
+// Version 1: image models; version 2 adds the feature-table fields, version 3 the embedding
+// width (each written only when used, so files without them stay readable by older builds).
+constexpr int file_version = 3;
 
 // torch's archive reader does not notice damaged tensor data (measured: 64 flipped bytes load
 // silently), so the file carries a hash of the description and of every parameter's name and
@@ -299,7 +317,7 @@ std::string content_hash(const std::string& description, torch::nn::Sequential& 
 std::string spec_to_json(const model_spec& spec) {
   nlohmann::ordered_json root;
   root["format"] = "frugal-model";
-  root["version"] = spec.uses_features() ? 2 : 1;
+  root["version"] = spec.embedding_dim > 0 ? 3 : spec.uses_features() ? 2 : 1;
   root["kind"] = std::string(to_string(spec.kind));
   root["hidden_sizes"] = spec.hidden_sizes;
   root["image_rows"] = spec.image_rows;
@@ -313,6 +331,7 @@ std::string spec_to_json(const model_spec& spec) {
     root["feature_means"] = spec.feature_means;
     root["feature_scales"] = spec.feature_scales;
   }
+  if (spec.embedding_dim > 0) root["embedding_dim"] = spec.embedding_dim;
   return root.dump();
 }
 
@@ -343,6 +362,13 @@ model_spec spec_from_json(const std::string& text, const std::string& path) {
       spec.feature_means = root.at("feature_means").get<std::vector<float>>();
       spec.feature_scales = root.at("feature_scales").get<std::vector<float>>();
     }
+    if (root.contains("embedding_dim")) {
+      // Written from version 3 on, and only as a positive whole number.
+      const nlohmann::json& width = root.at("embedding_dim");
+      if (root.at("version") < 3 || !width.is_number_unsigned() || width.get<std::size_t>() == 0)
+        throw bad("bad embedding width");
+      spec.embedding_dim = width.get<std::size_t>();
+    }
     const bool sizes_ok = std::all_of(spec.hidden_sizes.begin(), spec.hidden_sizes.end(),
                                       [](std::size_t width) { return width > 0; });
     const bool features_ok = spec.uses_features()
@@ -351,6 +377,7 @@ model_spec spec_from_json(const std::string& text, const std::string& path) {
                                        spec.feature_scales.size() == spec.feature_names.size()
                                  : spec.image_rows >= 4 && spec.image_columns >= 4;
     if (!sizes_ok || !features_ok || spec.dataset_classes.size() < 2 ||
+        spec.embedding_dim > max_embedding_dim ||
         (spec.target_class && *spec.target_class >= spec.dataset_classes.size())) {
       throw bad("inconsistent model description");
     }
@@ -375,6 +402,8 @@ model::model(const model_spec& spec, std::uint64_t seed) {
     throw input_error("images must be at least 4x4 pixels");
   }
   if (spec.dataset_classes.size() < 2) throw input_error("a classifier needs at least 2 classes");
+  if (spec.embedding_dim > max_embedding_dim)
+    throw input_error(fmt::format("the embedding width must be at most {}", max_embedding_dim));
   if (spec.target_class && *spec.target_class >= spec.dataset_classes.size())
     throw input_error("the target class is not one of the classes");
   torch::manual_seed(seed);

@@ -19,6 +19,13 @@ namespace detail {
 /// The layers of a spec, freshly initialised from torch's global generator.
 torch::nn::Sequential build_network(const model_spec& spec);
 
+/// The output of every layer but the head: the embedding when spec.embedding_dim > 0, else the
+/// last hidden layer's activations.
+torch::Tensor embedding_of(torch::nn::Sequential& network, torch::Tensor input);
+
+/// The classifier head: the network's last layer, always a Linear.
+torch::nn::Linear head_of(torch::nn::Sequential& network);
+
 /// Throws input_error unless `data` has the spec's image size, consistent buffers and labels
 /// that name one of the spec's dataset classes.
 void check_dataset(const model_spec& spec, const image_dataset& data);

@@ -16,7 +16,27 @@ std::optional<training_loss> parse_training_loss(std::string_view name) {
   if (name == "focal-distillation") return training_loss::focal_distillation;
   if (name == "logit-inhibition") return training_loss::logit_inhibition;
   if (name == "new-error") return training_loss::new_error;
+  if (name == "bct") return training_loss::bct;
   return std::nullopt;
+}
+
+std::string_view to_string(training_loss loss) {
+  switch (loss) {
+    case training_loss::cross_entropy:
+      return "cross-entropy";
+    case training_loss::distillation:
+      return "distillation";
+    case training_loss::focal_distillation:
+      return "focal-distillation";
+    case training_loss::logit_inhibition:
+      return "logit-inhibition";
+    case training_loss::new_error:
+      return "new-error";
+    case training_loss::bct:
+      return "bct";
+  }
+  FRUGAL_ASSERT(false);
+  return {};
 }
 
 std::vector<float> read_old_logits(const std::string& path, const model_spec& spec,

@@ -1,6 +1,7 @@
 // The training loop, prediction, accuracy and the per-class score file.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -43,6 +44,25 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Sequential& n
       network->parameters(), torch::optim::SGDOptions(settings.learning_rate).momentum(0.9));
 }
 
+void check_bct_models(const model_spec& spec, const training_settings& settings) {
+  if (!settings.old_model) throw input_error("bct needs the old model");
+  const model_spec& old_spec = settings.old_model->spec();
+  if (spec.embedding_dim == 0)
+    throw input_error("bct needs a new model with an embedding layer (an embedding width)");
+  if (old_spec.embedding_dim != spec.embedding_dim)
+    throw input_error(fmt::format(
+        "bct applies the old model's head to the new embeddings, so both need the same "
+        "embedding width: the old model's is {}, the new one's {}",
+        old_spec.embedding_dim == 0 ? std::string("none") : std::to_string(old_spec.embedding_dim),
+        spec.embedding_dim));
+  if (old_spec.output_classes() != spec.output_classes())
+    throw input_error(fmt::format("the old model's classes ({}) are not the new model's ({})",
+                                  fmt::join(old_spec.output_classes(), ", "),
+                                  fmt::join(spec.output_classes(), ", ")));
+  if (!(settings.bct_weight >= 0) || !std::isfinite(settings.bct_weight))
+    throw input_error("the bct weight must be a non-negative number");
+}
+
 torch::Tensor index_tensor(std::span<const std::uint32_t> indices) {
   std::vector<std::int64_t> wide(indices.begin(), indices.end());
   return torch::tensor(wide, torch::kInt64);
@@ -77,7 +97,7 @@ model train_on(const model_spec& spec, const torch::Tensor& inputs,
   plain_distillation.beta = 0;
   // The old model's logits, for the losses that compare with it.
   torch::Tensor old_logits;
-  if (settings.loss != training_loss::cross_entropy) {
+  if (settings.loss != training_loss::cross_entropy && settings.loss != training_loss::bct) {
     const std::size_t width = spec.output_classes().size();
     if (settings.old_logits.size() != size * width)
       throw input_error(fmt::format(
@@ -91,6 +111,15 @@ model train_on(const model_spec& spec, const torch::Tensor& inputs,
             .clone();
   }
 
+  // BCT: the old model's head, as constants (it is frozen: no gradient flows into it).
+  torch::Tensor old_head_weight, old_head_bias;
+  if (settings.loss == training_loss::bct) {
+    check_bct_models(spec, settings);
+    const torch::nn::Linear old_head = detail::head_of(settings.old_model->internals().network);
+    old_head_weight = old_head->weight.detach().clone();
+    old_head_bias = old_head->bias.detach().clone();
+  }
+
   const auto optimizer = make_optimizer(network, settings);
   frugal::detail::random_source shuffle_random(settings.seed, shuffle_stream);
   network->train();
@@ -102,9 +131,19 @@ model train_on(const model_spec& spec, const torch::Tensor& inputs,
       const std::size_t count = std::min(settings.batch_size, chosen.size() - first);
       const torch::Tensor batch = index_tensor(std::span(chosen).subspan(first, count));
       optimizer->zero_grad();
-      const torch::Tensor logits = network->forward(inputs.index_select(0, batch));
+      const torch::Tensor batch_inputs = inputs.index_select(0, batch);
       const torch::Tensor batch_targets = targets.index_select(0, batch);
+      torch::Tensor logits;
       torch::Tensor loss;
+      if (settings.loss == training_loss::bct) {
+        const torch::Tensor embedding = detail::embedding_of(network, batch_inputs);
+        logits = detail::head_of(network)->forward(embedding);
+        loss = detail::bct_loss(
+            logits, torch::nn::functional::linear(embedding, old_head_weight, old_head_bias),
+            batch_targets, settings.bct_weight);
+      } else {
+        logits = network->forward(batch_inputs);
+      }
       switch (settings.loss) {
         case training_loss::cross_entropy:
           loss = torch::nn::functional::cross_entropy(logits, batch_targets);
@@ -125,6 +164,8 @@ model train_on(const model_spec& spec, const torch::Tensor& inputs,
           loss = detail::new_error_loss(logits, old_logits.index_select(0, batch), batch_targets,
                                         settings.new_error);
           break;
+        case training_loss::bct:
+          break;  // computed above, from the embeddings
       }
       loss.backward();
       optimizer->step();
@@ -172,6 +213,31 @@ class_scores predict_on(const model& classifier, const torch::Tensor& inputs, st
   return scores;
 }
 
+// Embeddings of prepared inputs, in fixed-size batches without gradients.
+embedding_matrix embed_on(const model& classifier, const torch::Tensor& inputs, std::size_t size) {
+  const model_spec& spec = classifier.spec();
+  if (spec.embedding_dim == 0)
+    throw input_error(
+        "this model has no embedding layer; train it with an embedding width to get embeddings");
+  embedding_matrix result;
+  result.dimension = spec.embedding_dim;
+  result.values.resize(size * result.dimension);
+  torch::NoGradGuard no_gradients;
+  torch::nn::Sequential& network = classifier.internals().network;
+  network->eval();
+  for (std::size_t first = 0; first < size; first += prediction_batch) {
+    const std::size_t count = std::min(prediction_batch, size - first);
+    const torch::Tensor values =
+        detail::embedding_of(network, inputs.narrow(0, static_cast<std::int64_t>(first),
+                                                    static_cast<std::int64_t>(count)))
+            .contiguous();
+    FRUGAL_ASSERT(static_cast<std::size_t>(values.numel()) == count * result.dimension);
+    std::copy_n(values.data_ptr<float>(), count * result.dimension,
+                result.values.begin() + static_cast<std::ptrdiff_t>(first * result.dimension));
+  }
+  return result;
+}
+
 }  // namespace
 
 model train_model(const model_spec& spec, const image_dataset& data,
@@ -210,6 +276,40 @@ class_scores predict(const model& classifier, const feature_table& data, unsigne
   detail::use_threads(threads);
   if (data.size() == 0) return predict_on(classifier, torch::Tensor(), 0);
   return predict_on(classifier, detail::to_input(classifier.spec(), data), data.size());
+}
+
+embedding_matrix embed(const model& classifier, const image_dataset& data, unsigned threads) {
+  detail::check_dataset(classifier.spec(), data);
+  detail::use_threads(threads);
+  if (data.size() == 0) return embed_on(classifier, torch::Tensor(), 0);
+  return embed_on(classifier, detail::to_input(data), data.size());
+}
+
+embedding_matrix embed(const model& classifier, const feature_table& data, unsigned threads) {
+  detail::check_features(classifier.spec(), data);
+  detail::use_threads(threads);
+  if (data.size() == 0) return embed_on(classifier, torch::Tensor(), 0);
+  return embed_on(classifier, detail::to_input(classifier.spec(), data), data.size());
+}
+
+void write_embeddings(const std::string& path, const embedding_matrix& values,
+                      std::span<const std::string> ids, std::span<const std::string> labels) {
+  if (ids.size() != values.size() || labels.size() != values.size())
+    throw input_error(fmt::format("{} ids and {} labels for {} embeddings", ids.size(),
+                                  labels.size(), values.size()));
+  io::write_file_atomically(path, [&](std::ostream& out) {
+    std::string line = "id,label";
+    for (std::size_t d = 0; d < values.dimension; ++d)
+      fmt::format_to(std::back_inserter(line), ",e{}", d);
+    out << line << '\n';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      line = io::csv_field(ids[i]) + ',' + io::csv_field(labels[i]);
+      // fmt's default float format is the shortest text that reads back to the same float.
+      for (std::size_t d = 0; d < values.dimension; ++d)
+        fmt::format_to(std::back_inserter(line), ",{}", values.values[i * values.dimension + d]);
+      out << line << '\n';
+    }
+  });
 }
 
 double accuracy(const class_scores& scores, const model_spec& spec, const image_dataset& data) {

@@ -105,5 +105,16 @@ torch::Tensor new_error_loss(const torch::Tensor& new_logits, const torch::Tenso
   return (weights * per_item).mean();
 }
 
+torch::Tensor bct_loss(const torch::Tensor& new_logits, const torch::Tensor& influence_logits,
+                       const torch::Tensor& labels, double lambda) {
+  check_shapes(new_logits, influence_logits, labels);
+  if (!(lambda >= 0) || !std::isfinite(lambda))
+    throw input_error("the bct weight must be a non-negative number");
+  // The gradient reaches the new embeddings through the influence logits: the old head's
+  // weights are constants, the embeddings are not (unlike the old logits of the other losses).
+  return torch::nn::functional::cross_entropy(new_logits, labels) +
+         lambda * torch::nn::functional::cross_entropy(influence_logits, labels);
+}
+
 }  // namespace detail
 }  // namespace frugal::train

@@ -33,4 +33,9 @@ torch::Tensor logit_inhibition_loss(const torch::Tensor& new_logits,
 torch::Tensor new_error_loss(const torch::Tensor& new_logits, const torch::Tensor& old_logits,
                              const torch::Tensor& labels, const new_error_settings& settings);
 
+/// BCT (Shen et al., CVPR 2020): CE(new_logits, y) + lambda CE(influence_logits, y), where the
+/// influence logits are the old model's frozen head applied to the new embeddings (a scalar).
+torch::Tensor bct_loss(const torch::Tensor& new_logits, const torch::Tensor& influence_logits,
+                       const torch::Tensor& labels, double lambda);
+
 }  // namespace frugal::train::detail

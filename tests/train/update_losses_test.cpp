@@ -275,3 +275,70 @@ TEST(UpdateLosses, BadShapesAndSettingsAreInputErrors) {
 
 }  // namespace
 }  // namespace frugal::train
+
+namespace frugal::train {
+namespace {
+
+// BCT on a batch of embeddings: three items, two embedding dimensions, the three classes and
+// labels above. The new head and the old (frozen) head are fixed linear maps.
+const matrix embedding_values = {{0.7, -1.2}, {1.5, 0.3}, {-0.4, 0.9}};
+const matrix new_head_weight = {{0.5, -0.3}, {1.1, 0.2}, {-0.7, 0.8}};
+const std::vector<double> new_head_bias = {0.1, -0.2, 0.05};
+const matrix old_head_weight = {{-0.6, 0.4}, {0.9, -1.0}, {0.3, 0.6}};
+const std::vector<double> old_head_bias = {0.0, 0.3, -0.1};
+
+matrix apply_head(const matrix& e, const matrix& weight, const std::vector<double>& bias) {
+  matrix logits(e.size(), std::vector<double>(weight.size()));
+  for (std::size_t i = 0; i < e.size(); ++i)
+    for (std::size_t c = 0; c < weight.size(); ++c) {
+      logits[i][c] = bias[c];
+      for (std::size_t d = 0; d < e[i].size(); ++d) logits[i][c] += weight[c][d] * e[i][d];
+    }
+  return logits;
+}
+
+double reference_bct(const matrix& e, double lambda) {
+  return mean_cross_entropy(apply_head(e, new_head_weight, new_head_bias)) +
+         lambda * mean_cross_entropy(apply_head(e, old_head_weight, old_head_bias));
+}
+
+torch::Tensor bct_of(const torch::Tensor& e, const torch::Tensor& old_weight, double lambda) {
+  const torch::Tensor new_logits = torch::nn::functional::linear(
+      e, tensor_of(new_head_weight), torch::tensor(new_head_bias, torch::kFloat64));
+  const torch::Tensor influence =
+      torch::nn::functional::linear(e, old_weight, torch::tensor(old_head_bias, torch::kFloat64));
+  return detail::bct_loss(new_logits, influence, labels(), lambda);
+}
+
+TEST(UpdateLosses, BctMatchesTheReferenceAndTrainsTheEmbeddingsNotTheOldHead) {
+  for (const double lambda : {0.0, 1.0, 2.5}) {
+    const double loss =
+        bct_of(tensor_of(embedding_values), tensor_of(old_head_weight), lambda).item<double>();
+    EXPECT_NEAR(loss, reference_bct(embedding_values, lambda), 1e-12) << "lambda " << lambda;
+  }
+  // Gradient with respect to the embeddings against central differences of the reference.
+  torch::Tensor e = tensor_of(embedding_values).requires_grad_(true);
+  const torch::Tensor old_weight = tensor_of(old_head_weight).requires_grad_(true);
+  // As the trainer does: the old head enters as constants.
+  bct_of(e, old_weight.detach(), 1.5).backward();
+  constexpr double step = 1e-6;
+  for (std::size_t i = 0; i < embedding_values.size(); ++i)
+    for (std::size_t d = 0; d < embedding_values[i].size(); ++d) {
+      matrix up = embedding_values, down = embedding_values;
+      up[i][d] += step;
+      down[i][d] -= step;
+      const double numeric = (reference_bct(up, 1.5) - reference_bct(down, 1.5)) / (2 * step);
+      EXPECT_NEAR(e.grad().index({static_cast<long>(i), static_cast<long>(d)}).item<double>(),
+                  numeric, 1e-6)
+          << "item " << i << " dimension " << d;
+    }
+  EXPECT_FALSE(old_weight.grad().defined());
+  // The influence term matters: with lambda = 0 the gradient differs.
+  torch::Tensor plain = tensor_of(embedding_values).requires_grad_(true);
+  bct_of(plain, tensor_of(old_head_weight), 0).backward();
+  EXPECT_GT((plain.grad() - e.grad()).abs().max().item<double>(), 1e-3);
+  EXPECT_THROW(bct_of(tensor_of(embedding_values), tensor_of(old_head_weight), -1), input_error);
+}
+
+}  // namespace
+}  // namespace frugal::train

@@ -41,6 +41,9 @@ enum class optimizer_kind { adam, sgd };
 std::optional<optimizer_kind> parse_optimizer_kind(std::string_view name);
 std::string_view to_string(optimizer_kind kind);
 
+/// The widest embedding layer a model may have (model_spec::embedding_dim).
+inline constexpr std::size_t max_embedding_dim = 65536;
+
 /// Everything needed to rebuild a model's architecture; saved inside the model file.
 struct model_spec {
   model_kind kind = model_kind::mlp;
@@ -57,6 +60,11 @@ struct model_spec {
   std::vector<std::string> feature_names;
   std::vector<float> feature_means;
   std::vector<float> feature_scales;
+  /// 0: the classifier head reads the last hidden layer. D > 0: a linear embedding layer of
+  /// width D sits between the network's body and its head (Linear(D, classes)), so the model
+  /// yields D-dimensional embeddings for retrieval (see embed()) and a head that a later model
+  /// can be made compatible with (training_loss::bct).
+  std::size_t embedding_dim = 0;
 
   /// Whether the model reads feature tables (true) or images (false).
   bool uses_features() const noexcept { return !feature_names.empty(); }
@@ -91,9 +99,18 @@ enum class training_loss {
   focal_distillation,
   logit_inhibition,
   new_error,  ///< Bansal et al.'s new-error sample weights
+  /// Backward-compatible training (Shen et al., CVPR 2020): CE of the new head plus
+  /// bct_weight x CE of the old model's frozen head applied to the new embeddings. Needs
+  /// training_settings::old_model, with the same embedding width and output classes.
+  bct,
 };
-/// "cross-entropy", "distillation", "focal-distillation", "logit-inhibition", "new-error".
+/// "cross-entropy", "distillation", "focal-distillation", "logit-inhibition", "new-error",
+/// "bct".
 std::optional<training_loss> parse_training_loss(std::string_view name);
+/// The name parse_training_loss reads.
+std::string_view to_string(training_loss loss);
+
+class model;
 
 struct training_settings {
   std::size_t epochs = 5;
@@ -114,6 +131,10 @@ struct training_settings {
   /// With any loss but cross_entropy: the old model's logits on every training item, row-major
   /// [items, output classes], in the training data's row order (see read_old_logits).
   std::vector<float> old_logits;
+  /// With bct: the old model, whose classifier head is applied (frozen) to the new embeddings.
+  std::shared_ptr<const model> old_model;
+  /// With bct: lambda, the weight of the influence loss.
+  double bct_weight = 1;
 };
 
 /// Reported after every mini-batch, for progress lines; the trainer never prints.
@@ -181,6 +202,22 @@ class_scores predict(const model& classifier, const image_dataset& data, unsigne
 
 /// Logits of every row of a feature table (labels are not used, so they may be anything).
 class_scores predict(const model& classifier, const feature_table& data, unsigned threads = 0);
+
+/// Embeddings (the embedding layer's output, before the head) of a model with an embedding
+/// layer; a model without one is an input_error.
+struct embedding_matrix {
+  std::size_t dimension = 0;
+  std::vector<float> values;  ///< row-major, size() x dimension
+  std::size_t size() const noexcept { return dimension == 0 ? 0 : values.size() / dimension; }
+};
+embedding_matrix embed(const model& classifier, const image_dataset& data, unsigned threads = 0);
+embedding_matrix embed(const model& classifier, const feature_table& data, unsigned threads = 0);
+
+/// Writes `id,label,e0,...,e<D-1>` (the embedding format of `frugal compat`, DESIGN.md §4)
+/// atomically, one row per item: ids and labels given per row. Values print so they read back
+/// exactly.
+void write_embeddings(const std::string& path, const embedding_matrix& values,
+                      std::span<const std::string> ids, std::span<const std::string> labels);
 
 /// Share of images whose predicted output class equals the spec's output class of the label.
 double accuracy(const class_scores& scores, const model_spec& spec, const image_dataset& data);
