@@ -18,6 +18,7 @@
 #include "frugal/io/output_file.hpp"
 #include "frugal/train/datasets.hpp"
 #include "frugal/train/trainer.hpp"
+#include "loss_options.hpp"
 
 namespace frugal::cli {
 namespace {
@@ -80,11 +81,7 @@ struct train_command {
   std::string old_model;
   double bct_weight = 1;
   std::string embeddings_out;
-  train::focal_distillation_settings focal;
-  std::string fd_distance = "kl";
-  std::string fd_filter = "none";
-  train::logit_inhibition_settings inhibition;
-  train::new_error_settings new_error;
+  update_loss_options losses;
   bool json = false;
 
   void run() const {
@@ -130,11 +127,9 @@ struct train_command {
     if (!embeddings_out.empty() && embedding_dim == 0)
       throw CLI::ValidationError("--embeddings-out", "needs --embedding-dim");
     settings.bct_weight = bct_weight;
-    settings.focal = focal;
-    settings.focal.distance = *train::parse_distillation_distance(fd_distance);
-    settings.focal.filter = *train::parse_distillation_filter(fd_filter);
-    settings.inhibition = inhibition;
-    settings.new_error = new_error;
+    settings.focal = losses.focal_settings();
+    settings.inhibition = losses.inhibition;
+    settings.new_error = losses.new_error;
 
     const bool show_progress = progress_wanted();
     auto last_shown = std::chrono::steady_clock::time_point{};
@@ -347,43 +342,7 @@ void add_train_command(CLI::App& app) {
                   "With --loss bct: weight lambda of the influence loss")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  sub->add_option("--fd-alpha", command->focal.alpha, "Focal distillation: weight of every item")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--fd-beta", command->focal.beta,
-                  "Focal distillation: extra weight of items the old model gets right")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--fd-temperature", command->focal.temperature,
-                  "Distillation temperature T (KL at T, scaled by T^2)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--fd-weight", command->focal.weight,
-                  "Share of the distillation term in the loss (the rest is cross-entropy)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--fd-distance", command->fd_distance, "kl, or logit (logit matching)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"kl", "logit"}));
-  sub->add_option("--fd-filter", command->fd_filter,
-                  "Items distilled: none (all), old-correct, or negative-flip")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"none", "old-correct", "negative-flip"}));
-  sub->add_option("--ldi-margin", command->inhibition.margin,
-                  "Logit-difference inhibition: differences up to this are free")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--ldi-power", command->inhibition.power, "Logit-difference inhibition: power")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 8.0));
-  sub->add_option("--ldi-weight", command->inhibition.weight,
-                  "Share of the inhibition term in the loss")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--new-error-weight", command->new_error.lambda,
-                  "new-error: extra weight of the items the old model gets right")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_update_loss_options(*sub, command->losses);
   sub->add_flag("--json", command->json, "Machine-readable output on stdout");
   add_train_experiment_command(*sub);
   sub->require_subcommand(0, 1);

@@ -16,6 +16,7 @@
 #include "frugal/io/output_file.hpp"
 #include "frugal/train/datasets.hpp"
 #include "frugal/train/update_experiment.hpp"
+#include "loss_options.hpp"
 
 namespace frugal::cli {
 namespace {
@@ -52,8 +53,7 @@ struct experiment_command {
   std::string hidden = "256,128";
   std::string sweep = "0.03,0.1,0.2,0.5,0.9";
   std::string sweep_model = "mlp";
-  train::focal_distillation_settings focal;
-  train::logit_inhibition_settings inhibition;
+  update_loss_options loss_options;
   unsigned threads = 0;
   std::string svg;
   bool json = false;
@@ -111,8 +111,9 @@ struct experiment_command {
     settings.old_epochs = old_epochs;
     settings.epochs = epochs;
     settings.train_subset = train_subset;
-    settings.focal = focal;
-    settings.inhibition = inhibition;
+    settings.focal = loss_options.focal_settings();
+    settings.inhibition = loss_options.inhibition;
+    settings.new_error = loss_options.new_error;
     settings.threads = threads;
     // Settings the library would refuse (a sweep with nothing to train, a sweep model that is
     // not trained as a new model) are usage errors, found before any data is read.
@@ -152,10 +153,14 @@ struct experiment_command {
       root["train_subset"] = train_subset;
       root["seeds"] = settings.seeds;
       root["old_accuracy"] = result.old_accuracies;
+      const train::focal_distillation_settings& focal = settings.focal;
       root["focal_distillation"] = {{"alpha", focal.alpha},
                                     {"beta", focal.beta},
                                     {"temperature", focal.temperature},
-                                    {"weight", focal.weight}};
+                                    {"weight", focal.weight},
+                                    {"distance", loss_options.focal_distance},
+                                    {"filter", loss_options.focal_filter}};
+      const train::logit_inhibition_settings& inhibition = settings.inhibition;
       root["logit_inhibition"] = {{"margin", inhibition.margin},
                                   {"power", inhibition.power},
                                   {"weight", inhibition.weight}};
@@ -279,27 +284,8 @@ void add_train_experiment_command(CLI::App& train) {
   sub->add_option("--sweep-model", command->sweep_model, "Architecture of the sweep")
       ->capture_default_str()
       ->check(CLI::IsMember({"linear", "mlp", "cnn"}));
-  sub->add_option("--fd-alpha", command->focal.alpha, "Focal distillation: weight of every item")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--fd-beta", command->focal.beta,
-                  "Focal distillation: extra weight of items the old model gets right")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--fd-temperature", command->focal.temperature, "Distillation temperature T")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--fd-weight", command->focal.weight,
-                  "Distillation weight w of the table's (focal) distillation runs")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--ldi-margin", command->inhibition.margin, "Logit-difference inhibition margin")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--ldi-weight", command->inhibition.weight,
-                  "Inhibition weight w of the table's logit-inhibition runs")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+  // The loss options of `frugal train`; --fd-weight and --ldi-weight set the table's weights.
+  add_update_loss_options(*sub, command->loss_options);
   sub->add_option("--threads", command->threads, "Torch threads (0 = all cores)")
       ->capture_default_str();
   sub->add_option("--svg", command->svg,
