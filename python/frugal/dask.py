@@ -40,7 +40,7 @@ def _partition(
     source: str,
     ensemble: str,
     models: list[str],
-    set_count: int,
+    set_names: list[str],
     margin: float,
     confidence: float,
     seed: int,
@@ -52,7 +52,9 @@ def _partition(
     id hashes split into `buckets` sorted arrays by hash modulo `buckets`."""
     empty = np.empty(0, dtype=np.uint64)
     if len(frame) == 0:
-        return (_core.empty_candidates(set_count), empty) + (empty,) * buckets
+        return (_core.empty_candidates(set_names, margin, confidence, prior), empty) + (
+            (empty,) * buckets
+        )
     table = make_table(frame, source=source, ensemble=ensemble, models=models)
     candidates = _core.collect_candidates(table, ensemble, margin, confidence, seed, prior)
     if not with_records and buckets == 0:
@@ -64,9 +66,9 @@ def _partition(
     return (candidates, records if with_records else empty) + parts
 
 
-def _merge(parts: list[Any], set_names: list[str], margin: float, confidence: float,
-           prior: str) -> Any:
-    return _core.merge_candidates(parts, set_names, margin, confidence, prior)
+def _merge(parts: list[Any]) -> Any:
+    # The candidates carry their capacities: merging needs no settings.
+    return _core.merge_candidates(parts)
 
 
 def _chain(state: bytes, records: np.ndarray) -> bytes:
@@ -144,7 +146,9 @@ def plan(
     check_ids : bool
         Refuse an id that occurs in two partitions, as the CLI refuses a duplicate line: each
         partition hands over its 8-byte id hashes in buckets, one task per bucket looks for a
-        repeat (duplicates within a partition are always refused).
+        repeat (duplicates within a partition are always refused). With ``False`` a duplicate
+        across partitions is counted as two items and may appear twice in a set's sample; the
+        fingerprint is then of data no valid file holds, so ``frugal estimate`` refuses the plan.
 
     Returns
     -------
@@ -175,8 +179,7 @@ def plan(
     )
     set_names = ["ensemble"] + members
     # Check the settings on the client, before any partition is read.
-    _core.merge_candidates([_core.empty_candidates(len(set_names))], set_names, margin,
-                           confidence, prior)
+    _core.empty_candidates(set_names, margin, confidence, prior)
 
     partitions = ddf.to_delayed()
     buckets = min(len(partitions), 16) if check_ids and len(partitions) > 1 else 0
@@ -185,7 +188,7 @@ def plan(
     by_bucket: list[list[Any]] = [[] for _ in range(buckets)]
     for frame in partitions:
         outputs = dask.delayed(_partition, nout=2 + buckets, pure=True)(
-            frame, source, ensemble, members, len(set_names), margin, confidence, seed, prior,
+            frame, source, ensemble, members, set_names, margin, confidence, seed, prior,
             fingerprint, buckets,
         )
         parts.append(outputs[0])
@@ -196,8 +199,7 @@ def plan(
     repeats = [dask.delayed(_repeated_hashes, pure=True)(*bucket) for bucket in by_bucket]
     while len(parts) > 1:
         parts = [
-            dask.delayed(_merge, pure=True)(parts[i : i + split_every], set_names, margin,
-                                            confidence, prior)
+            dask.delayed(_merge, pure=True)(parts[i : i + split_every])
             for i in range(0, len(parts), split_every)
         ]
     merged, final_state, repeated = dask.compute(parts[0], state, repeats)
@@ -228,7 +230,8 @@ def estimate(
     The plan is first checked against the predictions as ``frugal estimate`` checks it: the
     plan is made again with its own settings (one pass over the partitions) and must have the
     same fingerprint and samples. A set's sample-proportion estimate then needs only its
-    sample's labels and its number of positives, both known on the client.
+    sample's labels and its number of positives, both taken from the plan made again (as the
+    CLI takes them from the predictions), never from the file's other fields.
 
     Parameters
     ----------
@@ -302,7 +305,11 @@ def estimate(
     labels_text = csv_text(labels, "labels", ("id", "label"))
     label_ids = set(_text_values(columns_of(labels, "labels")["id"], "id", "labels",
                                  allow_missing=False))
-    queue = list(document["queue"])
+    # From here on the plan is the one just made, not the file: like `frugal estimate`, which
+    # takes N_s (the finite-population correction) from the predictions, so an edited count of
+    # positives in the file changes nothing.
+    plan_text = json.dumps(again)
+    queue = list(again["queue"])
     outside = sorted(label_ids.difference(queue))
     known: list[str] = []
     if outside:

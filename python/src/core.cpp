@@ -135,7 +135,7 @@ std::shared_ptr<table_handle> make_table(const std::string& source,
         table.content.push_back(utf8(content[row], "content", row));
     }
   }
-  io::detail::finish_table(table, rows + 1);
+  io::detail::finish_table(table, rows + 2);  // line 2: a file's first data row
   return handle;
 }
 
@@ -504,10 +504,12 @@ struct candidates_handle {
   sampling::plan_candidates summary;
 };
 
-sampling::plan_settings settings_for_sets(std::size_t set_count,
-                                          const std::vector<std::string>& set_names, double margin,
+sampling::plan_settings settings_for_sets(const std::vector<std::string>& set_names, double margin,
                                           double confidence, std::uint64_t seed,
                                           const std::string& prior_precision) {
+  if (set_names.empty() || set_names.front() != sampling::parent_set_name)
+    throw input_error(fmt::format("the sets ({}) do not start with \"{}\"",
+                                  fmt::join(set_names, ","), sampling::parent_set_name));
   // parse_prior_precision needs a population for the set names; build a one-row stand-in with
   // the same members (its votes do not matter).
   io::prediction_table names_only;
@@ -518,7 +520,6 @@ sampling::plan_settings settings_for_sets(std::size_t set_count,
   names_only.votes.push_back(0);
   names_only.lines.push_back(2);
   const sampling::population items(names_only, sampling::ensemble_rule{});
-  FRUGAL_ASSERT(items.set_count() == set_count);
   return plan_settings_for(items, margin, confidence, seed, prior_precision);
 }
 
@@ -536,31 +537,28 @@ std::shared_ptr<candidates_handle> collect(const table_handle& handle, const std
   return result;
 }
 
-std::shared_ptr<candidates_handle> empty_candidates(std::size_t set_count) {
+// The summary of an empty partition (and the client's check of the settings).
+std::shared_ptr<candidates_handle> empty_candidates(const std::vector<std::string>& set_names,
+                                                    double margin, double confidence,
+                                                    const std::string& prior_precision) {
+  const sampling::plan_settings settings =
+      settings_for_sets(set_names, margin, confidence, 1, prior_precision);
   auto result = std::make_shared<candidates_handle>();
-  result->summary.positives.assign(set_count, 0);
-  result->summary.sets.resize(set_count);
+  result->summary.positives.assign(set_names.size(), 0);
+  result->summary.capacities = sampling::candidate_capacities(set_names.size(), settings);
+  result->summary.sets.resize(set_names.size());
   return result;
 }
 
-std::vector<std::size_t> capacities_for(std::size_t set_count, double margin, double confidence,
-                                        const std::vector<std::string>& set_names,
-                                        const std::string& prior_precision) {
-  return sampling::candidate_capacities(
-      set_count, settings_for_sets(set_count, set_names, margin, confidence, 1, prior_precision));
-}
-
+// The capacities travel inside the summaries: merging needs no settings, and parts collected
+// with other settings are refused.
 std::shared_ptr<candidates_handle> merge(
-    const std::vector<std::shared_ptr<candidates_handle>>& parts,
-    const std::vector<std::string>& set_names, double margin, double confidence,
-    const std::string& prior_precision) {
+    const std::vector<std::shared_ptr<candidates_handle>>& parts) {
   if (parts.empty()) throw input_error("no plan candidates to merge");
-  const std::size_t set_count = parts.front()->summary.sets.size();
-  const std::vector<std::size_t> capacities =
-      capacities_for(set_count, margin, confidence, set_names, prior_precision);
   auto result = std::make_shared<candidates_handle>(*parts.front());
+  sampling::check_candidates(result->summary);
   for (std::size_t i = 1; i < parts.size(); ++i)
-    sampling::merge_candidates(result->summary, parts[i]->summary, capacities);
+    sampling::merge_candidates(result->summary, parts[i]->summary);
   return result;
 }
 
@@ -575,8 +573,10 @@ std::string plan_from(const candidates_handle& merged, const std::vector<std::st
     throw input_error(fmt::format("the candidates have {} sets, the models make {}",
                                   merged.summary.sets.size(), set_names.size()));
   sampling::plan_settings settings =
-      settings_for_sets(set_names.size(), set_names, margin, confidence, seed, prior_precision);
-  if (merged.summary.items == 0) throw input_error(source, 1, 1, "no data rows");
+      settings_for_sets(set_names, margin, confidence, seed, prior_precision);
+  // As read_predictions words it for a file with only its header (line 2 is the first row).
+  if (merged.summary.items == 0)
+    throw input_error(source, 2, 1, "no data rows: the file has only a header");
   const sampling::candidate_plan drawn = sampling::plan_from_candidates(merged.summary, settings);
   io::plan_document document;
   document.tool_version = FRUGAL_VERSION;
@@ -625,6 +625,7 @@ py::bytes candidates_to_bytes(const candidates_handle& handle) {
   put_u64(out, c.items);
   put_u64(out, c.positives.size());
   for (const std::uint64_t n : c.positives) put_u64(out, n);
+  for (const std::size_t n : c.capacities) put_u64(out, n);
   put_u64(out, c.patterns.size());
   for (const auto& p : c.patterns) {
     put_u64(out, p.pattern);
@@ -646,17 +647,27 @@ std::shared_ptr<candidates_handle> candidates_from_bytes(const py::bytes& data) 
   std::string_view in = text;
   auto result = std::make_shared<candidates_handle>();
   sampling::plan_candidates& c = result->summary;
+  // Every count is checked against the bytes left before anything is allocated for it.
+  auto count = [&](std::size_t bytes_each) {
+    const std::uint64_t n = get_u64(in);
+    if (n > in.size() / bytes_each) throw input_error("truncated plan candidates");
+    return static_cast<std::size_t>(n);
+  };
   c.items = get_u64(in);
-  c.positives.resize(get_u64(in));
+  const std::size_t set_count = count(16);
+  if (set_count == 0 || set_count > 64) throw input_error("not plan candidates: bad set count");
+  c.positives.resize(set_count);
   for (auto& n : c.positives) n = get_u64(in);
-  c.patterns.resize(get_u64(in));
+  c.capacities.resize(set_count);
+  for (auto& n : c.capacities) n = get_u64(in);
+  c.patterns.resize(count(16));
   for (auto& p : c.patterns) {
     p.pattern = get_u64(in);
     p.items = get_u64(in);
   }
-  c.sets.resize(c.positives.size());
+  c.sets.resize(set_count);
   for (auto& set : c.sets) {
-    set.resize(get_u64(in));
+    set.resize(count(16));
     for (auto& entry : set) {
       entry.key = get_u64(in);
       const std::uint64_t size = get_u64(in);
@@ -665,25 +676,53 @@ std::shared_ptr<candidates_handle> candidates_from_bytes(const py::bytes& data) 
       in.remove_prefix(size);
     }
   }
+  if (!in.empty()) throw input_error("not plan candidates: bytes after the summary");
+  sampling::check_candidates(c);
   return result;
 }
 
-// The fingerprint over partitions in order: the XXH3 state as bytes. Its pointer to the
-// library's default secret is process-specific, so it is replaced on the way in.
+// The fingerprint over partitions in order: the XXH3 state as bytes, after a tag naming the
+// format, the xxhash version and the state's size (its layout is xxhash's and may change between
+// versions, so a worker with another libxxhash is refused, not misread). Its pointer to the
+// library's default secret is process-specific, so it is replaced on the way in; the fields
+// that index memory are checked against a fresh state, so bytes that are not a state from
+// fingerprint_start/update are a ValueError, never a wild read.
+constexpr char fingerprint_tag[] = "frugal-fingerprint-1";
+
+std::string fingerprint_header() {
+  return fmt::format("{}:xxh{}:{}\n", fingerprint_tag, XXH_VERSION_NUMBER, sizeof(XXH3_state_t));
+}
+
+py::bytes state_bytes(const XXH3_state_t& state) {
+  std::string out = fingerprint_header();
+  out.append(reinterpret_cast<const char*>(&state), sizeof state);
+  return py::bytes(out);
+}
+
 py::bytes fingerprint_start(const std::vector<std::string>& models) {
   XXH3_state_t state;
   io::detail::fingerprint_start(&state, models);
-  return py::bytes(reinterpret_cast<const char*>(&state), sizeof state);
+  return state_bytes(state);
 }
 
 XXH3_state_t fingerprint_state(const py::bytes& data) {
   const std::string text = data;
-  if (text.size() != sizeof(XXH3_state_t)) throw input_error("not a fingerprint state");
+  const std::string header = fingerprint_header();
+  if (text.size() != header.size() + sizeof(XXH3_state_t) || text.compare(0, header.size(), header))
+    throw input_error(fmt::format("not a fingerprint state of this build (one starts with \"{}\")",
+                                  header.substr(0, header.size() - 1)));
   XXH3_state_t fresh;
   XXH3_64bits_reset(&fresh);
   XXH3_state_t state;
-  std::memcpy(&state, text.data(), sizeof state);
+  std::memcpy(&state, text.data() + header.size(), sizeof state);
   state.extSecret = fresh.extSecret;
+  const bool consistent =
+      state.useSeed == fresh.useSeed && state.seed == fresh.seed &&
+      state.nbStripesPerBlock == fresh.nbStripesPerBlock &&
+      state.secretLimit == fresh.secretLimit && state.nbStripesSoFar < state.nbStripesPerBlock &&
+      state.bufferedSize <= sizeof state.buffer && state.bufferedSize <= state.totalLen &&
+      (state.totalLen > sizeof state.buffer || state.bufferedSize == state.totalLen);
+  if (!consistent) throw input_error("not a fingerprint state: its fields are out of range");
   return state;
 }
 
@@ -716,7 +755,7 @@ py::bytes fingerprint_update(const py::bytes& data,
                              const py::array_t<std::uint64_t, py::array::c_style>& records) {
   XXH3_state_t state = fingerprint_state(data);
   XXH3_64bits_update(&state, records.data(), static_cast<std::size_t>(records.size()) * 8);
-  return py::bytes(reinterpret_cast<const char*>(&state), sizeof state);
+  return state_bytes(state);
 }
 
 std::string fingerprint_finish(const py::bytes& data) {
@@ -1036,7 +1075,8 @@ PYBIND11_MODULE(_core, m) {
       .def(py::pickle([](const candidates_handle& h) { return candidates_to_bytes(h); },
                       [](const py::bytes& data) { return candidates_from_bytes(data); }));
   m.def("collect_candidates", &collect);
-  m.def("empty_candidates", &empty_candidates);
+  m.def("empty_candidates", &empty_candidates, py::arg("set_names"), py::arg("margin"),
+        py::arg("confidence"), py::arg("prior_precision"));
   m.def("merge_candidates", &merge);
   m.def("plan_from_candidates", &plan_from);
   m.def("member_columns", &member_columns);

@@ -153,3 +153,14 @@ print(failures)
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "9", result.stdout + result.stderr
+
+
+def test_empty_frame_is_the_cli_message(cli_path: str, tmp_path: Path) -> None:
+    """No rows: the CLI's position (line 2, the first data row) and wording."""
+    path = tmp_path / "empty.csv"
+    path.write_text("id,m1,m2,m3\n")
+    frame = pd.DataFrame({"id": pd.Series([], dtype=object), "m1": pd.Series([], dtype=int),
+                          "m2": pd.Series([], dtype=int), "m3": pd.Series([], dtype=int)})
+    with pytest.raises(ValueError) as error:
+        frugal.plan(frame, source=str(path))
+    assert str(error.value) == cli_error(cli_path, "plan", str(path), "--out", str(tmp_path / "p"))

@@ -1,6 +1,7 @@
 #include "frugal/sampling/candidates.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <bit>
@@ -73,6 +74,7 @@ plan_candidates collect_candidates(const population& items, std::span<const std:
   FRUGAL_ASSERT(capacities.size() == items.set_count());
   plan_candidates summary;
   summary.items = items.items();
+  summary.capacities.assign(capacities.begin(), capacities.end());
   summary.positives.resize(items.set_count());
   for (std::size_t s = 0; s < items.set_count(); ++s) summary.positives[s] = items.positives(s);
   summary.patterns = membership_patterns(items);
@@ -98,14 +100,20 @@ plan_candidates collect_candidates(const population& items, std::span<const std:
   return summary;
 }
 
-void merge_candidates(plan_candidates& into, const plan_candidates& part,
-                      std::span<const std::size_t> capacities) {
-  if (into.sets.size() != part.sets.size() || into.positives.size() != part.positives.size())
+void merge_candidates(plan_candidates& into, const plan_candidates& part) {
+  check_candidates(into);
+  check_candidates(part);
+  if (into.sets.size() != part.sets.size())
     throw input_error(fmt::format(
         "cannot merge plan candidates of {} sets with candidates of {} sets: the parts do not "
         "have the same models",
         into.sets.size(), part.sets.size()));
-  FRUGAL_ASSERT(capacities.size() == into.sets.size());
+  if (into.capacities != part.capacities)
+    throw input_error(fmt::format(
+        "cannot merge plan candidates kept {} per set with candidates kept {} per set: the parts "
+        "were collected with other margins, confidences or priors",
+        fmt::join(into.capacities, ","), fmt::join(part.capacities, ",")));
+  const std::vector<std::size_t>& capacities = into.capacities;
   into.items += part.items;
   for (std::size_t s = 0; s < into.positives.size(); ++s) into.positives[s] += part.positives[s];
 
@@ -147,6 +155,36 @@ void merge_candidates(plan_candidates& into, const plan_candidates& part,
   }
 }
 
+void check_candidates(const plan_candidates& summary) {
+  const std::size_t set_count = summary.sets.size();
+  if (set_count == 0 || set_count > 64 || summary.positives.size() != set_count ||
+      summary.capacities.size() != set_count)
+    throw input_error(
+        fmt::format("not plan candidates: {} candidate lists, {} set sizes and {} capacities",
+                    set_count, summary.positives.size(), summary.capacities.size()));
+  const std::uint64_t all_sets =
+      set_count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << set_count) - 1;
+  for (std::size_t i = 0; i < summary.patterns.size(); ++i) {
+    const std::uint64_t pattern = summary.patterns[i].pattern;
+    if ((pattern & ~all_sets) != 0 || (i > 0 && summary.patterns[i - 1].pattern >= pattern))
+      throw input_error(
+          fmt::format("not plan candidates: membership pattern {:#x} of {} sets, or out of order",
+                      pattern, set_count));
+  }
+  for (std::size_t s = 0; s < set_count; ++s) {
+    const std::vector<candidate>& set = summary.sets[s];
+    if (set.size() > summary.capacities[s] || set.size() > summary.positives[s])
+      throw input_error(
+          fmt::format("not plan candidates: set {} has {} candidates, {} positives and capacity {}",
+                      s, set.size(), summary.positives[s], summary.capacities[s]));
+    for (std::size_t i = 1; i < set.size(); ++i) {
+      if (before(set[i], set[i - 1]))  // equal: one id in two parts (check_ids off)
+        throw input_error(
+            fmt::format("not plan candidates: set {} is not in priority order at {}", s, i));
+    }
+  }
+}
+
 double expected_distinct_independent(std::span<const pattern_count> patterns,
                                      std::span<const std::uint64_t> positives,
                                      std::span<const std::size_t> sample_sizes) {
@@ -170,6 +208,7 @@ double expected_distinct_independent(std::span<const pattern_count> patterns,
 }
 
 candidate_plan plan_from_candidates(const plan_candidates& summary, const plan_settings& settings) {
+  check_candidates(summary);
   const std::size_t set_count = summary.sets.size();
   candidate_plan plan;
   plan.sample_sizes.resize(set_count);
@@ -179,8 +218,13 @@ candidate_plan plan_from_candidates(const plan_candidates& summary, const plan_s
   for (std::size_t s = 0; s < set_count; ++s) {
     const std::size_t n = cochran_sample_size(summary.positives[s], settings.margin_of_error,
                                               settings.confidence_level, prior_of(settings, s));
-    // A part keeps ceil(n0) + 1 >= n + 1 candidates, or all of its positives.
-    FRUGAL_ASSERT(summary.sets[s].size() >= std::min<std::uint64_t>(n, summary.positives[s]));
+    // A part keeps ceil(n0) + 1 >= n + 1 candidates, or all of its positives, when it was
+    // collected with these settings; wider ones keep fewer.
+    if (summary.sets[s].size() < std::min<std::uint64_t>(n, summary.positives[s]))
+      throw input_error(fmt::format(
+          "set {} needs a sample of {} and has {} candidates: they were collected at a wider "
+          "margin, a lower confidence or another prior than the plan's",
+          s, n, summary.sets[s].size()));
     plan.sample_sizes[s] = n;
     plan.naive_sum += n;
     for (std::size_t i = 0; i < n; ++i) {

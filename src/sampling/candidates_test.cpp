@@ -84,7 +84,7 @@ TEST_P(candidates_test, merged_parts_give_the_whole_table_plan) {
   for (const bool reverse : {false, true}) {
     plan_candidates merged = parts[reverse ? parts.size() - 1 : 0];
     for (std::size_t i = 1; i < parts.size(); ++i)
-      merge_candidates(merged, parts[reverse ? parts.size() - 1 - i : i], capacities);
+      merge_candidates(merged, parts[reverse ? parts.size() - 1 - i : i]);
     EXPECT_EQ(merged.items, c.rows);
     const candidate_plan got = plan_from_candidates(merged, settings);
     EXPECT_EQ(got.sample_sizes, expected.sample_sizes);
@@ -174,10 +174,62 @@ TEST(candidates, capacity_is_the_infinite_population_size_plus_one) {
 TEST(candidates, parts_with_other_sets_do_not_merge) {
   plan_candidates a, b;
   a.positives.assign(3, 0);
+  a.capacities.assign(3, 1);
   a.sets.resize(3);
   b.positives.assign(4, 0);
+  b.capacities.assign(4, 1);
   b.sets.resize(4);
-  EXPECT_THROW(merge_candidates(a, b, std::vector<std::size_t>{1, 1, 1}), input_error);
+  EXPECT_THROW(merge_candidates(a, b), input_error);
+}
+
+// Everything below was an assertion (an abort of the Python interpreter) or an out-of-bounds
+// read; summaries arrive unpickled from other processes, so each is an input_error.
+TEST(candidates, parts_with_other_capacities_do_not_merge) {
+  const io::prediction_table table = io::parse_predictions(random_predictions(500, 3, 5), "t");
+  const population items(table, ensemble_rule{});
+  plan_settings wide;
+  wide.margin_of_error = 0.2;
+  plan_settings narrow;
+  narrow.margin_of_error = 0.05;
+  plan_candidates a = collect_candidates(items, candidate_capacities(items.set_count(), wide), 1);
+  const plan_candidates b =
+      collect_candidates(items, candidate_capacities(items.set_count(), narrow), 1);
+  EXPECT_THROW(merge_candidates(a, b), input_error);
+}
+
+TEST(candidates, a_plan_at_a_narrower_margin_than_collected_is_refused) {
+  const io::prediction_table table = io::parse_predictions(random_predictions(5000, 3, 5), "t");
+  const population items(table, ensemble_rule{});
+  plan_settings wide;
+  wide.margin_of_error = 0.2;
+  const plan_candidates c =
+      collect_candidates(items, candidate_capacities(items.set_count(), wide), 1);
+  plan_settings narrow;
+  narrow.margin_of_error = 0.01;
+  EXPECT_THROW(plan_from_candidates(c, narrow), input_error);
+  EXPECT_NO_THROW(plan_from_candidates(c, wide));
+}
+
+TEST(candidates, summaries_that_collect_cannot_make_are_refused) {
+  const io::prediction_table table = io::parse_predictions(random_predictions(500, 3, 5), "t");
+  const population items(table, ensemble_rule{});
+  const plan_settings settings;
+  const plan_candidates good =
+      collect_candidates(items, candidate_capacities(items.set_count(), settings), 1);
+  EXPECT_NO_THROW(check_candidates(good));
+  plan_candidates bad = good;
+  bad.patterns.push_back({std::uint64_t{1} << 40, 5});  // a set that does not exist
+  EXPECT_THROW(plan_from_candidates(bad, settings), input_error);
+  bad = good;
+  bad.capacities.pop_back();
+  EXPECT_THROW(plan_from_candidates(bad, settings), input_error);
+  bad = good;
+  std::swap(bad.sets[1].front(), bad.sets[1].back());  // out of priority order
+  EXPECT_THROW(plan_from_candidates(bad, settings), input_error);
+  bad = good;
+  bad.capacities[0] = 1;  // more candidates than kept
+  EXPECT_THROW(plan_from_candidates(bad, settings), input_error);
+  EXPECT_THROW(check_candidates(plan_candidates{}), input_error);  // no sets
 }
 
 }  // namespace

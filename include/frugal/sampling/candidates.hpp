@@ -50,7 +50,10 @@ struct plan_candidates {
   std::uint64_t items = 0;
   std::vector<std::uint64_t> positives;  ///< N_s of the part, per set
   std::vector<pattern_count> patterns;   ///< ascending pattern; only patterns that occur
-  /// Per set: at most capacity[s] candidates, ascending in (key, id).
+  /// Per set: the most candidates kept (candidate_capacities of the settings collected with);
+  /// parts merge only with equal capacities.
+  std::vector<std::size_t> capacities;
+  /// Per set: at most capacities[s] candidates, ascending in (key, id).
   std::vector<std::vector<candidate>> sets;
 
   bool operator==(const plan_candidates&) const = default;
@@ -61,16 +64,22 @@ struct plan_candidates {
 /// frugal::input_error for a margin, confidence or prior outside (0, 1).
 std::vector<std::size_t> candidate_capacities(std::size_t set_count, const plan_settings& settings);
 
-/// Scans every row of `items`: counts and the bottom-capacity[s] candidates of each set.
+/// Scans every row of `items`: counts and the bottom-capacity[s] candidates of each set (the
+/// capacities are kept in the result).
 /// O(rows + sum_s N_s log capacity_s) time, one hash per item in some set.
 plan_candidates collect_candidates(const population& items, std::span<const std::size_t> capacities,
                                    std::uint64_t seed);
 
 /// Adds `part` to `into`, keeping the bottom-capacity[s] of each set. Both must come from
-/// tables with the same sets; throws frugal::input_error when their set counts differ.
-/// O(sum_s capacity_s + patterns).
-void merge_candidates(plan_candidates& into, const plan_candidates& part,
-                      std::span<const std::size_t> capacities);
+/// tables with the same sets, collected with the same capacities; throws frugal::input_error
+/// when their set counts or capacities differ. O(sum_s capacity_s + patterns).
+void merge_candidates(plan_candidates& into, const plan_candidates& part);
+
+/// Checks that a summary from outside (unpickled) is one collect/merge can make: as many
+/// positives, capacities and candidate lists as sets (at most 64), each list at most its
+/// capacity and ascending in (key, id), pattern bits only of existing sets. Throws
+/// frugal::input_error otherwise.
+void check_candidates(const plan_candidates& summary);
 
 /// The coordinated plan from the merged summary of every part.
 struct candidate_plan {
@@ -86,7 +95,9 @@ struct candidate_plan {
 /// Sample sizes from the summed positives (as plan_sample_sizes), each set's first n_s
 /// candidates, the queue, and the comparisons of make_plan. `settings.prior_precision` must
 /// hold one prior per set (or be empty: 0.5). Equal, field for field, to make_plan on the
-/// concatenated table with the same settings and design coordinated.
+/// concatenated table with the same settings and design coordinated. Throws
+/// frugal::input_error when a set has fewer candidates than its sample needs (the candidates
+/// were collected at a wider margin or a lower confidence than `settings`).
 candidate_plan plan_from_candidates(const plan_candidates& summary, const plan_settings& settings);
 
 /// Expected distinct items of independent sampling from membership pattern counts (ascending
