@@ -29,37 +29,6 @@ std::string percent(double share) {
   return fmt::format("{:.1f}%", 100.0 * share);
 }
 
-// What the labels would make of the campaign, without storing them: the state after an import.
-// What the labels would make of the campaign, without storing them: the labels, resolved, and
-// the state after an import.
-struct imported_state {
-  std::vector<campaign::label_record> labels;
-  campaign::resolved_labels resolved;
-  campaign::campaign_state state;
-};
-
-imported_state state_with(const campaign::store& campaign,
-                          std::vector<campaign::label_record> labels,
-                          const std::vector<campaign::store::pending_label>& pending) {
-  for (const auto& record : pending)
-    labels.push_back(
-        {std::string(campaign.items().ids[record.row]), record.annotator, record.label, "", 0});
-  // The same (id, annotator) twice counts once: drop repeats before resolving.
-  std::sort(labels.begin(), labels.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.id, a.annotator) < std::tie(b.id, b.annotator);
-  });
-  labels.erase(std::unique(labels.begin(), labels.end(),
-                           [](const auto& a, const auto& b) {
-                             return a.id == b.id && a.annotator == b.annotator;
-                           }),
-               labels.end());
-  imported_state after;
-  after.resolved = campaign::resolve_labels(campaign, labels);
-  after.state = campaign::evaluate(campaign, after.resolved);
-  after.labels = std::move(labels);
-  return after;
-}
-
 void print_finished_sets(const campaign::campaign_state& before,
                          const campaign::campaign_state& after) {
   for (std::size_t s = 0; s < after.sets.size(); ++s) {
@@ -222,9 +191,9 @@ struct label_command {
       pending.push_back({static_cast<std::size_t>(row), std::string(line.annotator), line.label,
                          line.line, line.label_column});
     });
-    imported_state before = state_with(campaign, campaign.labels(), {});
+    campaign::labels_outcome before = campaign::evaluate_with(campaign, campaign.labels(), {});
     const campaign::campaign_state after =
-        state_with(campaign, std::move(before.labels), pending).state;
+        campaign::evaluate_with(campaign, std::move(before.labels), pending).state;
     const campaign::import_summary summary = campaign.import_labels(
         labels_path, pending, before.state.needed, campaign::finishing_events(before.state, after));
     report(summary, before.state, after);
@@ -267,7 +236,7 @@ struct label_command {
                                     campaign.settings().predictions));
     }
     // The labels stay in memory round after round: the store is written, never read again.
-    imported_state current = state_with(campaign, campaign.labels(), {});
+    campaign::labels_outcome current = campaign::evaluate_with(campaign, campaign.labels(), {});
     const campaign::campaign_state first = current.state;
     campaign::import_summary total;
     std::size_t rounds = 0;
@@ -285,7 +254,8 @@ struct label_command {
               fmt::format("item \"{}\" has no gold label to simulate with", table.ids[row]));
         pending.push_back({row, annotator, gold[row], 0, 0});
       }
-      imported_state after = state_with(campaign, std::move(current.labels), pending);
+      campaign::labels_outcome after =
+          campaign::evaluate_with(campaign, std::move(current.labels), pending);
       const campaign::import_summary summary =
           campaign.import_labels("column:" + from_column, pending, current.state.needed,
                                  campaign::finishing_events(current.state, after.state));

@@ -68,13 +68,6 @@ struct experiment_command {
         }
       throw CLI::ValidationError("--seeds", fmt::format("\"{}\" is not a whole number", item));
     });
-    for (std::size_t i = 0; i < settings.seeds.size(); ++i)
-      for (std::size_t j = 0; j < i; ++j)
-        if (settings.seeds[i] == settings.seeds[j])
-          throw CLI::ValidationError(
-              "--seeds", fmt::format("seed {} is repeated (the runs would be copies, and their "
-                                     "standard deviation a fake 0)",
-                                     settings.seeds[i]));
     const auto kind_of = [](const std::string& item) {
       const auto kind = train::parse_model_kind(item);
       if (!kind)
@@ -115,8 +108,8 @@ struct experiment_command {
     settings.inhibition = loss_options.inhibition;
     settings.new_error = loss_options.new_error;
     settings.threads = threads;
-    // Settings the library would refuse (a sweep with nothing to train, a sweep model that is
-    // not trained as a new model) are usage errors, found before any data is read.
+    // Settings the library would refuse (repeated seeds, a sweep with nothing to train, a sweep
+    // model that is not trained as a new model) are usage errors, found before any data is read.
     try {
       settings.hidden_sizes = train::parse_hidden_sizes(hidden);
       train::check_update_experiment(settings);

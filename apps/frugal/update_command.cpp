@@ -19,6 +19,7 @@
 #include "frugal/update/flips.hpp"
 #include "frugal/update/gate.hpp"
 #include "frugal/update/model_predictions.hpp"
+#include "frugal/update/update_json.hpp"
 
 namespace frugal::cli {
 namespace {
@@ -27,37 +28,6 @@ using json = nlohmann::ordered_json;
 
 json number_or_null(double value) {
   return std::isfinite(value) ? json(value) : json(nullptr);
-}
-
-json metric_json(const update::metric& m) {
-  return json{{"value", number_or_null(m.value)},
-              {"lower", number_or_null(m.lower)},
-              {"upper", number_or_null(m.upper)},
-              {"numerator", number_or_null(m.numerator)},
-              {"denominator", number_or_null(m.denominator)}};
-}
-
-json flip_metrics_json(const update::flip_metrics& m) {
-  return json{{"items", m.items},
-              {"labelled", m.counts.total()},
-              {"counts",
-               {{"both_right", m.counts.both_right},
-                {"negative_flips", m.counts.negative_flips},
-                {"positive_flips", m.counts.positive_flips},
-                {"both_wrong", m.counts.both_wrong},
-                {"both_wrong_changed", m.counts.both_wrong_changed},
-                {"changed", m.changed}}},
-              {"accuracy_old", metric_json(m.accuracy_old)},
-              {"accuracy_new", metric_json(m.accuracy_new)},
-              {"accuracy_difference", metric_json(m.accuracy_difference)},
-              {"nfr", metric_json(m.nfr)},
-              {"pfr", metric_json(m.pfr)},
-              {"nfi", metric_json(m.nfi)},
-              {"pfi", metric_json(m.pfi)},
-              {"relative_nfr", metric_json(m.relative_nfr)},
-              {"btc", metric_json(m.btc)},
-              {"bec", metric_json(m.bec)},
-              {"churn", metric_json(m.churn)}};
 }
 
 // "0.8400  [0.8327, 0.8470]", or "undefined" when a denominator is zero.
@@ -130,25 +100,7 @@ struct flips_command {
   }
 
   void print_json(const update::flips_result& flips) const {
-    json root{{"old", old_path},
-              {"new", new_path},
-              {"labels", labels_path},
-              {"confidence", confidence},
-              {"items", flips.items},
-              {"labelled", flips.labelled},
-              {"tied", flips.tied},
-              {"classes_only_in_labels", flips.classes_only_in_labels},
-              {"metrics", flip_metrics_json(flips.overall)}};
-    if (by_class) {
-      for (const auto* group : {&flips.by_true_class, &flips.by_old_prediction}) {
-        json rows = json::array();
-        for (const update::class_flip_metrics& row : *group)
-          rows.push_back({{"class", row.class_name}, {"metrics", flip_metrics_json(row.metrics)}});
-        root[group == &flips.by_true_class ? "by_true_class" : "by_old_prediction"] =
-            std::move(rows);
-      }
-    }
-    std::cout << root.dump(2) << '\n';
+    std::cout << update::flips_json(flips, {old_path, new_path, labels_path}, by_class) << '\n';
   }
 
   void print_table(const update::flips_result& flips) const {
@@ -298,16 +250,7 @@ struct update_plan_command {
       throw;
     }
     if (json_output) {
-      json strata = json::array();
-      for (const update::plan_stratum& s : plan.strata)
-        strata.push_back(
-            {{"name", s.name}, {"population", s.population}, {"sample_size", s.ids.size()}});
-      std::cout << json{{"items", plan.items},
-                        {"disagreements", plan.disagreements},
-                        {"sample_size", plan.sample_size()},
-                        {"strata", strata}}
-                       .dump(2)
-                << '\n';
+      std::cout << update::update_plan_summary_json(plan) << '\n';
       return;
     }
     const double d = static_cast<double>(plan.disagreements) / static_cast<double>(plan.items);
@@ -356,61 +299,6 @@ estimate_inputs estimate_from_files(const std::string& old_path, const std::stri
   return inputs;
 }
 
-std::string certificate_text(const update::update_estimate& e) {
-  return fmt::format("NFR <= {:.4g} at {}", e.nfr_upper_bound, percent(e.confidence));
-}
-
-json estimate_json(const update::update_estimate& e) {
-  json strata = json::array();
-  for (const auto& s : e.strata)
-    strata.push_back({{"name", s.name},
-                      {"agreement", s.agreement},
-                      {"population", s.population},
-                      {"planned", s.planned},
-                      {"used", s.used},
-                      {"negative_flips", s.negative_flips},
-                      {"positive_flips", s.positive_flips},
-                      {"both_wrong", s.both_wrong},
-                      {"both_right", s.both_right}});
-  json classes = json::array();
-  for (const auto& c : e.by_old_prediction)
-    classes.push_back({{"class", c.class_name},
-                       {"old_predicted", c.old_predicted},
-                       {"nfr", metric_json(c.nfr)},
-                       {"upper_bound", c.upper_bound}});
-  return json{{"confidence", e.confidence},
-              {"items", e.items},
-              {"disagreements", e.disagreements},
-              {"disagreement_rate", e.disagreement_rate},
-              {"no_disagreement", e.no_disagreement},
-              {"planned", e.planned},
-              {"used", e.used},
-              {"unused_labelled", e.unused_labelled},
-              {"outside_plan", e.outside_plan},
-              {"tied", e.tied},
-              {"nfr", metric_json(e.nfr)},
-              {"pfr", metric_json(e.pfr)},
-              {"accuracy_difference", metric_json(e.accuracy_difference)},
-              {"certificate",
-               {{"nfr_upper_bound", e.nfr_upper_bound},
-                {"confidence", e.confidence},
-                {"text", certificate_text(e)}}},
-              {"mcnemar",
-               {{"negative_flips", e.mcnemar_negative},
-                {"positive_flips", e.mcnemar_positive},
-                {"p_value", e.mcnemar_p_value}}},
-              {"agreement_stratum", e.has_agreement_stratum},
-              {"accuracy_old", metric_json(e.accuracy_old)},
-              {"accuracy_new", metric_json(e.accuracy_new)},
-              {"error_rate_new", metric_json(e.error_rate_new)},
-              {"both_wrong", metric_json(e.both_wrong)},
-              {"nfi", metric_json(e.nfi)},
-              {"btc", metric_json(e.btc)},
-              {"bec", metric_json(e.bec)},
-              {"strata", std::move(strata)},
-              {"by_old_prediction", std::move(classes)}};
-}
-
 struct update_estimate_command {
   std::string old_path, new_path, plan_path, labels_path, html_path;
   double confidence = 0.95;
@@ -422,7 +310,7 @@ struct update_estimate_command {
     const update::update_estimate& e = inputs.estimate;
     if (!html_path.empty()) write_html(html_path, report_input(inputs));
     if (json_output) {
-      std::cout << estimate_json(e).dump(2) << '\n';
+      std::cout << update::update_estimate_json(e) << '\n';
       return;
     }
     fmt::print(
@@ -465,7 +353,7 @@ struct update_estimate_command {
                    ? std::string("no p-value for a stratified plan (its pooled sample is not a "
                                  "simple random sample of the disagreement set)")
                    : fmt::format("p = {:.4g}", e.mcnemar_p_value));
-    fmt::print("certificate: {}\n", certificate_text(e));
+    fmt::print("certificate: {}\n", update::certificate_text(e));
   }
 
   report::update_report_input report_input(const estimate_inputs& inputs) const {
@@ -493,7 +381,7 @@ struct update_estimate_command {
                      report_value("NFI", e.nfi, agreement_note),
                      report_value("BTC", e.btc, agreement_note),
                      report_value("BEC", e.bec, agreement_note)};
-    input.certificate = certificate_text(e);
+    input.certificate = update::certificate_text(e);
     input.classes_basis =
         "estimated negative flips among the items the old model assigned to each class";
     for (const auto& c : e.by_old_prediction) {

@@ -28,6 +28,7 @@
 #include "frugal/campaign/store.hpp"
 #include "frugal/error.hpp"
 #include "frugal/estimation/estimators.hpp"
+#include "frugal/estimation/plan_estimate.hpp"
 #include "frugal/estimation/simulation.hpp"
 #include "frugal/io/labels.hpp"
 #include "frugal/io/plan_file.hpp"
@@ -38,6 +39,7 @@
 #include "frugal/update/disagreement.hpp"
 #include "frugal/update/flips.hpp"
 #include "frugal/update/model_predictions.hpp"
+#include "frugal/update/update_json.hpp"
 #include "io/table_builder.hpp"
 
 namespace py = pybind11;
@@ -187,147 +189,17 @@ std::string estimate(const table_handle& handle, const std::string& plan_text,
                      const std::string& estimator, const std::string& rule_text) {
   const io::prediction_table& table = handle.table;
   const io::plan_document plan = io::parse_plan(plan_text, plan_source);
-  const auto design = sampling::parse_design(plan.design);
-  if (!design)
-    throw input_error(plan_source, 0, 0, fmt::format("unknown design \"{}\"", plan.design));
-  if (plan.hash != sampling::priority_hash_name)
-    throw input_error(plan_source, 0, 0, fmt::format("unknown priority hash \"{}\"", plan.hash));
-  const sampling::ensemble_rule rule = sampling::ensemble_rule::parse(plan.ensemble);
-  if (table.model_names != plan.models)
-    throw input_error(plan_source, 0, 0,
-                      fmt::format("the plan's models ({}) are not the predictions' models ({})",
-                                  fmt::format("{}", fmt::join(plan.models, ",")),
-                                  fmt::format("{}", fmt::join(table.model_names, ","))));
-  if (io::fingerprint_hex(table.fingerprint) != plan.fingerprint)
-    throw input_error(
-        plan_source, plan.fingerprint_at.line, plan.fingerprint_at.column,
-        fmt::format("the plan was made from other predictions ({}, fingerprint {}) than {} "
-                    "(fingerprint {})",
-                    plan.predictions, plan.fingerprint, table.source,
-                    io::fingerprint_hex(table.fingerprint)));
-  const estimation::estimate_settings settings =
-      estimate_settings_for(interval, estimator, plan.confidence_level);
-  if (estimation::is_inclusive(settings.estimator) && *design != sampling::design_kind::coordinated)
-    throw input_error(
-        plan_source, 0, 0,
-        fmt::format("--estimator {} needs a coordinated plan (its inclusion probabilities come "
-                    "from the permanent priorities), and this plan's design is {}; use "
-                    "--estimator sample-proportion or post-stratified, or plan with --design "
-                    "coordinated",
-                    estimator, plan.design));
-  const sampling::population items(table, rule);
-
-  // Redraw the plan from its own settings: a difference means it was edited or does not fit.
-  if (plan.sets.size() != items.set_count())
-    throw input_error(plan_source, 0, 0, "the plan's sets are not the predictions' sets");
-  sampling::plan_settings redraw_settings;
-  redraw_settings.design = *design;
-  redraw_settings.seed = plan.seed;
-  redraw_settings.margin_of_error = plan.margin_of_error;
-  redraw_settings.confidence_level = plan.confidence_level;
-  for (const auto& entry : plan.sets)
-    redraw_settings.prior_precision.push_back(entry.prior_precision);
-  const sampling::sample_plan redrawn = sampling::make_plan(items, redraw_settings);
-  for (std::size_t s = 0; s < items.set_count(); ++s) {
-    const auto& entry = plan.sets[s];
-    bool same = entry.name == items.set_name(s) &&
-                entry.sample.size() == redrawn.sample.sets[s].rows.size();
-    for (std::size_t i = 0; same && i < entry.sample.size(); ++i)
-      same = entry.sample[i] == table.ids[redrawn.sample.sets[s].rows[i]];
-    if (!same)
-      throw input_error(plan_source, entry.sample_at.line, entry.sample_at.column,
-                        fmt::format("the sample of set \"{}\" is not the one design {} with seed "
-                                    "{} draws from {}: the plan was edited, or its seed or "
-                                    "design does not match these predictions",
-                                    entry.name, plan.design, plan.seed, table.source));
-  }
-
-  const io::id_index index(table);
-  const io::resolved_labels labels = io::parse_labels(labels_text, labels_source, table, index);
-  std::vector<std::uint8_t> queued(table.size(), 0);
-  for (const std::uint32_t row : redrawn.sample.queue) queued[row] = 1;
-  std::size_t outside = 0, queued_labelled = 0;
-  for (std::size_t row = 0; row < table.size(); ++row) {
-    if (labels.by_row[row] == io::resolved_labels::unlabelled) continue;
-    if (queued[row]) {
-      if (labels.by_row[row] == io::resolved_labels::tied) continue;
-      ++queued_labelled;
-    } else {
-      ++outside;
-    }
-  }
-
-  std::optional<campaign::rule_estimate> what_if;
-  if (!rule_text.empty()) {
-    if (*design != sampling::design_kind::coordinated)
-      throw input_error(plan_source, 0, 0,
-                        fmt::format("--rule needs a coordinated plan (labelled items in priority "
-                                    "order); this plan's design is {}",
-                                    plan.design));
-    const sampling::ensemble_rule other = sampling::ensemble_rule::parse(rule_text);
-    if (other.rule == sampling::ensemble_rule::kind::column)
-      throw input_error(fmt::format(
-          "--rule {}: a parent column is fixed when the plan is read; use a vote rule", rule_text));
-    const sampling::population other_items(table, other);
-    std::vector<std::uint32_t> rows = other_items.positive_rows(0);
-    std::vector<std::uint64_t> keys(table.size());
-    for (const std::uint32_t row : rows)
-      keys[row] = sampling::priority_key(plan.seed, table.ids[row]);
-    std::sort(rows.begin(), rows.end(), [&](std::uint32_t a, std::uint32_t b) {
-      return sampling::priority_before(keys[a], table.ids[a], keys[b], table.ids[b]);
-    });
-    what_if = campaign::estimate_prefix(other.to_string(), rows, labels.by_row,
-                                        plan.margin_of_error, plan.confidence_level);
-  }
-
-  json root;
-  root["design"] = plan.design;
-  root["interval"] = interval;
-  root["estimator"] = estimator;
-  root["confidence"] = plan.confidence_level;
-  root["labels"] = {{"records", labels.records},
-                    {"queued_items", redrawn.sample.queue.size()},
-                    {"queued_labelled", queued_labelled},
-                    {"outside_plan", outside},
-                    {"tied_items", labels.tied_items}};
-  json sets = json::object();
-  for (std::size_t s = 0; s < items.set_count(); ++s) {
-    const estimation::set_estimate estimate =
-        estimation::estimate_from_sample(items, s, redrawn.sample, labels.by_row, settings);
-    json set;
-    set["status"] = estimate.status;
-    set["positives"] = estimate.positives;
-    set["sample_size"] = estimate.sample_size;
-    set["labelled"] = estimate.labelled;
-    set["true_positives"] = estimate.positives_labelled;
-    if (estimate.defined) {
-      set["precision"] = estimate.precision;
-      set["lower"] = estimate.interval.lower;
-      set["upper"] = estimate.interval.upper;
-      set["effective_sample_size"] = estimate.effective_sample_size;
-    } else {
-      set["precision"] = nullptr;
-      set["lower"] = nullptr;
-      set["upper"] = nullptr;
-      set["effective_sample_size"] = nullptr;
-    }
-    sets[items.set_name(s)] = std::move(set);
-  }
-  root["sets"] = std::move(sets);
-  if (what_if) {
-    const campaign::set_progress& set = what_if->set;
-    root["what_if"] = {
-        {"rule", what_if->rule},
-        {"positives", set.positives},
-        {"labelled", set.labelled},
-        {"true_positives", set.true_positives},
-        {"precision", set.precision},
-        {"lower", set.interval.lower},
-        {"upper", set.interval.upper},
-        {"margin_met", set.finished()},
-        {"more_labels", what_if->more_labels ? json(*what_if->more_labels) : json()}};
-  }
-  return root.dump(2);
+  estimation::plan_estimate_request request;
+  request.plan_source = plan_source;
+  request.settings = estimate_settings_for(interval, estimator, plan.confidence_level);
+  request.interval_name = interval;
+  request.estimator_name = estimator;
+  request.what_if_rule = rule_text;
+  const estimation::plan_estimate_result result =
+      estimation::estimate_plan(table, plan, request, [&](const io::id_index& index) {
+        return io::parse_labels(labels_text, labels_source, table, index);
+      });
+  return estimation::plan_estimate_json(plan, request, result);
 }
 
 std::string simulate(const table_handle& handle, const std::string& ensemble, double margin,
@@ -358,43 +230,7 @@ std::string simulate(const table_handle& handle, const std::string& ensemble, do
     py::gil_scoped_release release;  // trials run on C++ threads for seconds
     report = estimation::simulate(items, gold.by_row, settings, [](std::size_t, std::size_t) {});
   }
-  json root;
-  root["items"] = report.items;
-  root["trials"] = report.trials;
-  root["naive_sum"] = report.naive_sum;
-  json sets = json::object();
-  for (const auto& set : report.sets)
-    sets[set.name] = {{"positives", set.positives},
-                      {"sample_size", set.sample_size},
-                      {"precision", set.defined ? json(set.precision) : nullptr}};
-  root["sets"] = std::move(sets);
-  json design_results = json::object();
-  for (const auto& design : report.designs) {
-    json entry;
-    entry["mean_annotations"] = design.mean_annotations;
-    entry["savings_vs_naive"] = design.savings_vs_naive;
-    json per_set = json::object();
-    for (std::size_t s = 0; s < report.sets.size(); ++s) {
-      const auto& result = design.sets[s];
-      if (result.defined_trials == 0) {
-        per_set[report.sets[s].name] = {{"bias", nullptr},
-                                        {"rmse", nullptr},
-                                        {"coverage", nullptr},
-                                        {"mean_width", nullptr},
-                                        {"defined_trials", 0}};
-        continue;
-      }
-      per_set[report.sets[s].name] = {{"bias", result.bias},
-                                      {"rmse", result.rmse},
-                                      {"coverage", result.coverage},
-                                      {"mean_width", result.mean_width},
-                                      {"defined_trials", result.defined_trials}};
-    }
-    entry["sets"] = std::move(per_set);
-    design_results[std::string(sampling::to_string(design.design))] = std::move(entry);
-  }
-  root["designs"] = std::move(design_results);
-  return root.dump(2);
+  return estimation::simulation_json(report);
 }
 
 // The member columns read_predictions would pick from this header (same checks and messages).
@@ -766,41 +602,6 @@ std::string fingerprint_finish(const py::bytes& data) {
 // ------------------------------------------------------------------------------------------
 // Model updates (update_command.cpp): both models' predictions and the labels as CSV text.
 
-json number_or_null(double value) {
-  return std::isfinite(value) ? json(value) : json(nullptr);
-}
-
-json metric_json(const update::metric& m) {
-  return json{{"value", number_or_null(m.value)},
-              {"lower", number_or_null(m.lower)},
-              {"upper", number_or_null(m.upper)},
-              {"numerator", number_or_null(m.numerator)},
-              {"denominator", number_or_null(m.denominator)}};
-}
-
-json flip_metrics_json(const update::flip_metrics& m) {
-  return json{{"items", m.items},
-              {"labelled", m.counts.total()},
-              {"counts",
-               {{"both_right", m.counts.both_right},
-                {"negative_flips", m.counts.negative_flips},
-                {"positive_flips", m.counts.positive_flips},
-                {"both_wrong", m.counts.both_wrong},
-                {"both_wrong_changed", m.counts.both_wrong_changed},
-                {"changed", m.changed}}},
-              {"accuracy_old", metric_json(m.accuracy_old)},
-              {"accuracy_new", metric_json(m.accuracy_new)},
-              {"accuracy_difference", metric_json(m.accuracy_difference)},
-              {"nfr", metric_json(m.nfr)},
-              {"pfr", metric_json(m.pfr)},
-              {"nfi", metric_json(m.nfi)},
-              {"pfi", metric_json(m.pfi)},
-              {"relative_nfr", metric_json(m.relative_nfr)},
-              {"btc", metric_json(m.btc)},
-              {"bec", metric_json(m.bec)},
-              {"churn", metric_json(m.churn)}};
-}
-
 // load_update on text: the same reads, renumbering and pairing.
 std::unique_ptr<update::loaded_update> load_models(const std::string& old_text,
                                                    const std::string& old_source,
@@ -830,25 +631,7 @@ std::string flips(const std::string& old_text, const std::string& old_source,
       update::parse_class_labels(labels_text, labels_source, loaded->pair, loaded->classes);
   const update::flips_result result =
       update::compute_flips(loaded->pair, labels, loaded->classes, confidence);
-  json root{{"old", old_source},
-            {"new", new_source},
-            {"labels", labels_source},
-            {"confidence", confidence},
-            {"items", result.items},
-            {"labelled", result.labelled},
-            {"tied", result.tied},
-            {"classes_only_in_labels", result.classes_only_in_labels},
-            {"metrics", flip_metrics_json(result.overall)}};
-  if (by_class) {
-    for (const auto* group : {&result.by_true_class, &result.by_old_prediction}) {
-      json rows = json::array();
-      for (const update::class_flip_metrics& row : *group)
-        rows.push_back({{"class", row.class_name}, {"metrics", flip_metrics_json(row.metrics)}});
-      root[group == &result.by_true_class ? "by_true_class" : "by_old_prediction"] =
-          std::move(rows);
-    }
-  }
-  return root.dump(2);
+  return update::flips_json(result, {old_source, new_source, labels_source}, by_class);
 }
 
 // Returns (the --json summary, the plan file's text).
@@ -868,15 +651,7 @@ std::pair<std::string, std::string> update_plan(const std::string& old_text,
   settings.stratify_by_pair = stratify == "pair";
   const update::update_plan made =
       update::make_update_plan(loaded->pair, loaded->classes, settings);
-  json strata = json::array();
-  for (const update::plan_stratum& s : made.strata)
-    strata.push_back(
-        {{"name", s.name}, {"population", s.population}, {"sample_size", s.ids.size()}});
-  const json summary{{"items", made.items},
-                     {"disagreements", made.disagreements},
-                     {"sample_size", made.sample_size()},
-                     {"strata", strata}};
-  return {summary.dump(2), update::update_plan_json(made)};
+  return {update::update_plan_summary_json(made), update::update_plan_json(made)};
 }
 
 std::string update_estimate(const std::string& old_text, const std::string& old_source,
@@ -890,57 +665,7 @@ std::string update_estimate(const std::string& old_text, const std::string& old_
       update::parse_class_labels(labels_text, labels_source, loaded->pair, loaded->classes);
   const update::update_estimate e =
       update::estimate_update(loaded->pair, labels, loaded->classes, plan, confidence);
-  json strata = json::array();
-  for (const auto& s : e.strata)
-    strata.push_back({{"name", s.name},
-                      {"agreement", s.agreement},
-                      {"population", s.population},
-                      {"planned", s.planned},
-                      {"used", s.used},
-                      {"negative_flips", s.negative_flips},
-                      {"positive_flips", s.positive_flips},
-                      {"both_wrong", s.both_wrong},
-                      {"both_right", s.both_right}});
-  json classes = json::array();
-  for (const auto& c : e.by_old_prediction)
-    classes.push_back({{"class", c.class_name},
-                       {"old_predicted", c.old_predicted},
-                       {"nfr", metric_json(c.nfr)},
-                       {"upper_bound", c.upper_bound}});
-  const std::string certificate =
-      fmt::format("NFR <= {:.4g} at {:g}%", e.nfr_upper_bound, e.confidence * 100);
-  const json root{{"confidence", e.confidence},
-                  {"items", e.items},
-                  {"disagreements", e.disagreements},
-                  {"disagreement_rate", e.disagreement_rate},
-                  {"no_disagreement", e.no_disagreement},
-                  {"planned", e.planned},
-                  {"used", e.used},
-                  {"unused_labelled", e.unused_labelled},
-                  {"outside_plan", e.outside_plan},
-                  {"tied", e.tied},
-                  {"nfr", metric_json(e.nfr)},
-                  {"pfr", metric_json(e.pfr)},
-                  {"accuracy_difference", metric_json(e.accuracy_difference)},
-                  {"certificate",
-                   {{"nfr_upper_bound", e.nfr_upper_bound},
-                    {"confidence", e.confidence},
-                    {"text", certificate}}},
-                  {"mcnemar",
-                   {{"negative_flips", e.mcnemar_negative},
-                    {"positive_flips", e.mcnemar_positive},
-                    {"p_value", e.mcnemar_p_value}}},
-                  {"agreement_stratum", e.has_agreement_stratum},
-                  {"accuracy_old", metric_json(e.accuracy_old)},
-                  {"accuracy_new", metric_json(e.accuracy_new)},
-                  {"error_rate_new", metric_json(e.error_rate_new)},
-                  {"both_wrong", metric_json(e.both_wrong)},
-                  {"nfi", metric_json(e.nfi)},
-                  {"btc", metric_json(e.btc)},
-                  {"bec", metric_json(e.bec)},
-                  {"strata", std::move(strata)},
-                  {"by_old_prediction", std::move(classes)}};
-  return root.dump(2);
+  return update::update_estimate_json(e);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -949,32 +674,6 @@ std::string update_estimate(const std::string& old_text, const std::string& old_
 struct campaign_handle {
   std::string path;
 };
-
-struct imported_state {
-  std::vector<campaign::label_record> labels;
-  campaign::resolved_labels resolved;
-  campaign::campaign_state state;
-};
-
-imported_state state_with(const campaign::store& store, std::vector<campaign::label_record> labels,
-                          const std::vector<campaign::store::pending_label>& pending) {
-  for (const auto& record : pending)
-    labels.push_back(
-        {std::string(store.items().ids[record.row]), record.annotator, record.label, "", 0});
-  std::sort(labels.begin(), labels.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.id, a.annotator) < std::tie(b.id, b.annotator);
-  });
-  labels.erase(std::unique(labels.begin(), labels.end(),
-                           [](const auto& a, const auto& b) {
-                             return a.id == b.id && a.annotator == b.annotator;
-                           }),
-               labels.end());
-  imported_state after;
-  after.resolved = campaign::resolve_labels(store, labels);
-  after.state = campaign::evaluate(store, after.resolved);
-  after.labels = std::move(labels);
-  return after;
-}
 
 std::string campaign_next(const campaign_handle& handle, std::size_t batch) {
   const campaign::store store = campaign::store::open(handle.path);
@@ -1016,8 +715,9 @@ std::string campaign_label(const campaign_handle& handle, const std::string& lab
     pending.push_back({static_cast<std::size_t>(row), std::string(line.annotator), line.label,
                        line.line, line.label_column});
   });
-  imported_state before = state_with(store, store.labels(), {});
-  const campaign::campaign_state after = state_with(store, std::move(before.labels), pending).state;
+  campaign::labels_outcome before = campaign::evaluate_with(store, store.labels(), {});
+  const campaign::campaign_state after =
+      campaign::evaluate_with(store, std::move(before.labels), pending).state;
   const campaign::import_summary summary = store.import_labels(
       labels_source, pending, before.state.needed, campaign::finishing_events(before.state, after));
   return json{{"import", summary.import_number},

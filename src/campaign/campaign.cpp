@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 #include <span>
+#include <tuple>
 
 #include "frugal/error.hpp"
 #include "frugal/estimation/confidence_sequence.hpp"
@@ -346,6 +347,27 @@ rule_estimate evaluate_rule(const store& campaign, const resolved_labels& labels
   const sampling::population items(campaign.items(), rule);
   return estimate_prefix(rule.to_string(), items.positive_rows(0), labels.by_row,
                          settings.margin_of_error, settings.confidence_level);
+}
+
+labels_outcome evaluate_with(const store& campaign, std::vector<label_record> labels,
+                             const std::vector<store::pending_label>& pending) {
+  for (const auto& record : pending)
+    labels.push_back(
+        {std::string(campaign.items().ids[record.row]), record.annotator, record.label, "", 0});
+  // The same (id, annotator) twice counts once: drop repeats before resolving.
+  std::sort(labels.begin(), labels.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.id, a.annotator) < std::tie(b.id, b.annotator);
+  });
+  labels.erase(std::unique(labels.begin(), labels.end(),
+                           [](const auto& a, const auto& b) {
+                             return a.id == b.id && a.annotator == b.annotator;
+                           }),
+               labels.end());
+  labels_outcome outcome;
+  outcome.resolved = resolve_labels(campaign, labels);
+  outcome.state = evaluate(campaign, outcome.resolved);
+  outcome.labels = std::move(labels);
+  return outcome;
 }
 
 }  // namespace frugal::campaign

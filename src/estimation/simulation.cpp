@@ -1,5 +1,7 @@
 #include "frugal/estimation/simulation.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <fmt/format.h>
 #include <atomic>
 #include <cmath>
@@ -146,6 +148,47 @@ simulation_report simulate(const sampling::population& items,
     report.designs.push_back(std::move(performance));
   }
   return report;
+}
+
+std::string simulation_json(const simulation_report& report) {
+  nlohmann::ordered_json root;
+  root["items"] = report.items;
+  root["trials"] = report.trials;
+  root["naive_sum"] = report.naive_sum;
+  nlohmann::ordered_json sets = nlohmann::ordered_json::object();
+  for (const auto& set : report.sets) {
+    sets[set.name] = {{"positives", set.positives},
+                      {"sample_size", set.sample_size},
+                      {"precision", set.defined ? nlohmann::ordered_json(set.precision) : nullptr}};
+  }
+  root["sets"] = std::move(sets);
+  nlohmann::ordered_json design_results = nlohmann::ordered_json::object();
+  for (const auto& design : report.designs) {
+    nlohmann::ordered_json entry;
+    entry["mean_annotations"] = design.mean_annotations;
+    entry["savings_vs_naive"] = design.savings_vs_naive;
+    nlohmann::ordered_json per_set = nlohmann::ordered_json::object();
+    for (std::size_t s = 0; s < report.sets.size(); ++s) {
+      const auto& result = design.sets[s];
+      if (result.defined_trials == 0) {
+        per_set[report.sets[s].name] = {{"bias", nullptr},
+                                        {"rmse", nullptr},
+                                        {"coverage", nullptr},
+                                        {"mean_width", nullptr},
+                                        {"defined_trials", 0}};
+        continue;
+      }
+      per_set[report.sets[s].name] = {{"bias", result.bias},
+                                      {"rmse", result.rmse},
+                                      {"coverage", result.coverage},
+                                      {"mean_width", result.mean_width},
+                                      {"defined_trials", result.defined_trials}};
+    }
+    entry["sets"] = std::move(per_set);
+    design_results[std::string(sampling::to_string(design.design))] = std::move(entry);
+  }
+  root["designs"] = std::move(design_results);
+  return root.dump(2);
 }
 
 }  // namespace frugal::estimation

@@ -35,7 +35,9 @@ void check_update_experiment(const update_experiment_settings& settings) {
   for (std::size_t i = 0; i < settings.seeds.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (settings.seeds[i] == settings.seeds[j])
-        throw input_error(fmt::format("seed {} is repeated", settings.seeds[i]));
+        throw input_error(fmt::format(
+            "seed {} is repeated (its runs would be copies, and their standard deviation a fake 0)",
+            settings.seeds[i]));
   if (settings.new_kinds.empty()) throw input_error("the experiment needs at least one new model");
   if (!(settings.old_subset > 0 && settings.old_subset <= 1))
     throw input_error(fmt::format("the old model's training subset must be in (0, 1], not {}",

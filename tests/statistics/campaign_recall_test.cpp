@@ -96,7 +96,7 @@ TEST(campaign_recall, unbiased_and_covers_over_many_priorities) {
     std::filesystem::remove(path + "-wal");
     std::filesystem::remove(path + "-shm");
   }
-  const double n = trials;
+  const double n = static_cast<double>(trials);
   const double floor = 0.95 - 3.0 * std::sqrt(0.95 * 0.05 / n);
   for (std::size_t s = 0; s < sets; ++s) {
     for (const auto& [name, sum, squares, covered, target] :

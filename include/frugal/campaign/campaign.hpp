@@ -126,6 +126,18 @@ struct campaign_state {
 /// The campaign's state from its labels. O(items + labels + sum over sets of the CS cost).
 campaign_state evaluate(const store& campaign, const resolved_labels& labels);
 
+/// What labels would make of the campaign without storing them: `labels` (e.g. the stored ones)
+/// plus `pending` (read but not yet written), repeats of an (id, annotator) pair dropped,
+/// resolved and evaluated. `frugal label` and the Python module report the sets an import
+/// finishes from the states before and after.
+struct labels_outcome {
+  std::vector<label_record> labels;  ///< sorted by (id, annotator), without repeats
+  resolved_labels resolved;
+  campaign_state state;
+};
+labels_outcome evaluate_with(const store& campaign, std::vector<label_record> labels,
+                             const std::vector<store::pending_label>& pending);
+
 /// The next `batch` rows to send to annotators: needed and not resolved, in priority order.
 std::vector<std::size_t> next_rows(const campaign_state& state, const resolved_labels& labels,
                                    std::size_t batch);

@@ -69,4 +69,8 @@ simulation_report simulate(const sampling::population& items,
                            const simulation_settings& settings,
                            const std::function<void(std::size_t, std::size_t)>& progress = {});
 
+/// `frugal simulate --json` (DESIGN.md §3), indented by 2: the CLI and the Python module print
+/// this same object. A set or design cell without a defined trial has null statistics.
+std::string simulation_json(const simulation_report& report);
+
 }  // namespace frugal::estimation
