@@ -274,29 +274,23 @@ std::string estimate_from_plan(const std::string& plan_text, const std::string& 
     return static_cast<std::size_t>(row);
   };
   for (const std::string& id : plan.queue) queued[row_of(id)] = 1;
-  std::size_t outside = 0, queued_labelled = 0;
+  // The per-set sample proportions from the plan's own samples (a Dask estimate has no
+  // population to redraw from); the counts and the JSON are frugal estimate's.
+  estimation::plan_estimate_result result;
+  result.label_records = labels.records;
+  result.tied_items = labels.tied_items;
+  result.queued_items = plan.queue.size();
   for (std::size_t row = 0; row < table.size(); ++row) {
     if (labels.by_row[row] == io::resolved_labels::unlabelled) continue;
     if (queued[row]) {
       if (labels.by_row[row] == io::resolved_labels::tied) continue;
-      ++queued_labelled;
+      ++result.queued_labelled;
     } else {
-      ++outside;
+      ++result.outside_plan;
     }
   }
-  json root;
-  root["design"] = plan.design;
-  root["interval"] = interval;
-  root["estimator"] = "sample-proportion";
-  root["confidence"] = plan.confidence_level;
-  root["labels"] = {{"records", labels.records},
-                    {"queued_items", plan.queue.size()},
-                    {"queued_labelled", queued_labelled},
-                    {"outside_plan", outside},
-                    {"tied_items", labels.tied_items}};
-  json sets = json::object();
   for (const auto& entry : plan.sets) {
-    json set;
+    estimation::set_estimate set;
     std::size_t labelled = 0, true_positives = 0;
     for (const std::string& id : entry.sample) {
       const std::int8_t label = labels.by_row[row_of(id)];
@@ -304,31 +298,27 @@ std::string estimate_from_plan(const std::string& plan_text, const std::string& 
       ++labelled;
       true_positives += static_cast<std::size_t>(label);
     }
-    const bool defined = entry.positives > 0 && labelled > 0;
-    set["status"] = entry.positives == 0 ? "no positives" : labelled == 0 ? "no labels" : "ok";
-    set["positives"] = entry.positives;
-    set["sample_size"] = entry.sample.size();
-    set["labelled"] = entry.positives == 0 ? 0 : labelled;
-    set["true_positives"] = entry.positives == 0 ? 0 : true_positives;
-    if (defined) {
+    set.defined = entry.positives > 0 && labelled > 0;
+    set.status = entry.positives == 0 ? "no positives" : labelled == 0 ? "no labels" : "ok";
+    set.positives = entry.positives;
+    set.sample_size = entry.sample.size();
+    set.labelled = entry.positives == 0 ? 0 : labelled;
+    set.positives_labelled = entry.positives == 0 ? 0 : true_positives;
+    if (set.defined) {
       const double n = static_cast<double>(labelled);
       const double x = static_cast<double>(true_positives);
-      const estimation::proportion_interval bounds = estimation::interval_for_proportion(
-          settings.interval, x, n, entry.positives, settings.confidence_level);
-      set["precision"] = x / n;
-      set["lower"] = bounds.lower;
-      set["upper"] = bounds.upper;
-      set["effective_sample_size"] = n;
-    } else {
-      set["precision"] = nullptr;
-      set["lower"] = nullptr;
-      set["upper"] = nullptr;
-      set["effective_sample_size"] = nullptr;
+      set.precision = x / n;
+      set.interval = estimation::interval_for_proportion(settings.interval, x, n, entry.positives,
+                                                         settings.confidence_level);
+      set.effective_sample_size = n;
     }
-    sets[entry.name] = std::move(set);
+    result.set_names.push_back(entry.name);
+    result.sets.push_back(std::move(set));
   }
-  root["sets"] = std::move(sets);
-  return root.dump(2);
+  estimation::plan_estimate_request request;
+  request.interval_name = interval;
+  request.estimator_name = "sample-proportion";
+  return estimation::plan_estimate_json(plan, request, result);
 }
 
 // ------------------------------------------------------------------------------------------
