@@ -90,5 +90,7 @@ void add_serve_command(CLI::App& app);
 void add_update_commands(CLI::App& app);
 /// compat: retrieval metrics of old and new embeddings (backward compatibility).
 void add_compat_command(CLI::App& app);
+/// harvest project|run|synth-pairs|train-paraphrase|train-friction|simulate|evaluate.
+void add_harvest_commands(CLI::App& app);
 
 }  // namespace frugal::cli

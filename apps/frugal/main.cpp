@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   add_serve_command(app);
   add_update_commands(app);
   add_compat_command(app);
+  add_harvest_commands(app);
   // Listed for --help; `frugal train ...` and `frugal demo ...` never reach the parser (see
   // above).
   app.add_subcommand(

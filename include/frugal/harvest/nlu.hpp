@@ -1,0 +1,70 @@
+#pragma once
+/// A small NLU model for the harvest simulator (issue 8 point 7): an intent classifier and a slot
+/// tagger, both multinomial logistic regressions over hashed features (linear_model.hpp).
+///
+/// - Intent: normalized word unigrams and bigrams (with sentence-boundary markers).
+/// - Slots: a greedy left-to-right BIO tagger. Each token's features are its word, its
+///   neighbours (two either side), prefixes and suffixes, its shape, its position and the tag
+///   chosen for the previous token (the gold tag while training). Decoding never emits an I-
+///   tag that does not continue a slot of its type, so the output is always valid BIO.
+/// - Confidence: the intent's probability times the least probable chosen tag's probability,
+///   so that one doubtful word makes the whole hypothesis doubtful (what the friction detector
+///   should see).
+/// Deterministic: the same data and seed give the same model, byte for byte.
+
+#include <cstdint>
+#include <iosfwd>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "frugal/harvest/annotation.hpp"
+#include "frugal/harvest/interaction_log.hpp"  // nlu_hypothesis
+#include "frugal/harvest/linear_model.hpp"
+
+namespace frugal::harvest {
+
+struct nlu_settings {
+  /// Hashed feature space of each model: memory is classes x 2^bits floats (SLURP's ~100 BIO
+  /// tags at 16 bits: 26 MB), so keep it moderate.
+  std::uint32_t intent_feature_bits = 16;
+  std::uint32_t tagger_feature_bits = 16;
+  std::size_t epochs = 6;
+  double learning_rate = 0.2;  ///< AdaGrad's base step
+  std::uint64_t seed = 1;
+};
+
+class nlu_model {
+ public:
+  nlu_model() = default;
+
+  /// Trains on annotated utterances (valid slots). Throws std::invalid_argument when `data` is
+  /// empty.
+  static nlu_model train(std::span<const annotated_utterance> data,
+                         const nlu_settings& settings = {});
+
+  /// The hypothesis for `tokens` (slots over these tokens, sorted by start). Empty tokens give
+  /// an empty intent with confidence 0.
+  nlu_hypothesis predict(const std::vector<std::string>& tokens) const;
+
+  /// True when the hypothesis is exactly `truth`: the same intent and the same slots.
+  static bool correct(const nlu_hypothesis& hypothesis, const annotated_utterance& truth);
+
+  const std::vector<std::string>& intents() const { return intents_; }
+  const std::vector<std::string>& tags() const { return tags_; }
+
+  /// Model files: a magic word, a version, the label names, then both classifiers.
+  void write(std::ostream& out) const;
+  /// Reads what write() wrote; throws frugal::input_error naming `source` otherwise.
+  static nlu_model read(std::istream& in, const std::string& source);
+  void save(const std::string& path) const;
+  static nlu_model load(const std::string& path);
+
+ private:
+  std::vector<std::string> intents_;
+  std::vector<std::string> tags_;  ///< tags_[0] == "O"
+  linear_classifier intent_model_;
+  linear_classifier tagger_;
+};
+
+}  // namespace frugal::harvest

@@ -1,0 +1,156 @@
+// The hashed logistic regression, Platt scaling and ECE (frugal/harvest/linear_model.hpp).
+
+#include "frugal/harvest/linear_model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "frugal/error.hpp"
+
+namespace frugal::harvest {
+namespace {
+
+// Three classes, each marked by its own word plus shared noise words: learnable exactly.
+struct toy_data {
+  std::vector<feature_vector> x;
+  std::vector<std::uint32_t> y;
+};
+toy_data make_toy(std::size_t n, std::uint64_t seed, const feature_hasher& hasher) {
+  std::mt19937_64 generator(seed);
+  toy_data data;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto label = static_cast<std::uint32_t>(generator() % 3);
+    feature_vector features;
+    hasher.add(features, "class-word=" + std::to_string(label));
+    for (int k = 0; k < 3; ++k) hasher.add(features, "noise=" + std::to_string(generator() % 50));
+    data.x.push_back(features);
+    data.y.push_back(label);
+  }
+  return data;
+}
+
+TEST(LinearClassifier, LearnsASeparableTaskAndIsDeterministic) {
+  const feature_hasher hasher(16);
+  const toy_data train = make_toy(600, 1, hasher);
+  const toy_data test = make_toy(300, 2, hasher);
+  linear_classifier model(3, 16);
+  model.train(train.x, train.y, {});
+  std::size_t right = 0;
+  for (std::size_t i = 0; i < test.x.size(); ++i) right += model.predict(test.x[i]) == test.y[i];
+  EXPECT_EQ(right, test.x.size());
+  const std::vector<double> p = model.probabilities(test.x[0]);
+  EXPECT_NEAR(p[0] + p[1] + p[2], 1.0, 1e-12);
+  EXPECT_GT(p[test.y[0]], 0.9);
+
+  linear_classifier again(3, 16);
+  again.train(train.x, train.y, {});
+  EXPECT_EQ(again.probabilities(test.x[5]), model.probabilities(test.x[5]));
+}
+
+TEST(LinearClassifier, ClassWeightsShiftTheDecision) {
+  // One ambiguous feature seen as class 0 three times and class 1 once: unweighted it says 0;
+  // weighting class 1 by 5 makes it say 1.
+  const feature_hasher hasher(8);
+  feature_vector f;
+  hasher.add(f, "same");
+  const std::vector<feature_vector> x(4, f);
+  const std::vector<std::uint32_t> y{0, 0, 0, 1};
+  linear_classifier plain(2, 8), weighted(2, 8);
+  plain.train(x, y, {.epochs = 50, .class_weights = {}});
+  weighted.train(x, y, {.epochs = 50, .class_weights = {1.0, 5.0}});
+  EXPECT_LT(plain.margin(f), 0.0);
+  EXPECT_GT(weighted.margin(f), 0.0);
+}
+
+TEST(LinearClassifier, RejectsBadTrainingInput) {
+  linear_classifier model(2, 4);
+  feature_vector f;
+  f.add(3, 1.0f);
+  const std::vector<feature_vector> x{f};
+  EXPECT_THROW(model.train(x, std::vector<std::uint32_t>{2}, {}), std::invalid_argument);
+  EXPECT_THROW(model.train(x, std::vector<std::uint32_t>{}, {}), std::invalid_argument);
+  feature_vector wide;
+  wide.add(16, 1.0f);  // 2^4 weights only
+  EXPECT_THROW(model.train(std::vector<feature_vector>{wide}, std::vector<std::uint32_t>{0}, {}),
+               std::invalid_argument);
+  EXPECT_THROW(linear_classifier(1, 4), std::invalid_argument);
+  EXPECT_THROW(linear_classifier(2, 40), std::invalid_argument);
+}
+
+TEST(LinearClassifier, RoundTripsThroughItsFileFormat) {
+  const feature_hasher hasher(12);
+  const toy_data train = make_toy(200, 3, hasher);
+  linear_classifier model(3, 12);
+  model.train(train.x, train.y, {.epochs = 3, .class_weights = {}});
+  std::stringstream file;
+  model.write(file);
+  const linear_classifier loaded = linear_classifier::read(file, "model.bin");
+  for (std::size_t i = 0; i < 20; ++i)
+    EXPECT_EQ(loaded.probabilities(train.x[i]), model.probabilities(train.x[i]));
+
+  const std::string bytes = file.str();
+  for (const std::size_t cut : {std::size_t{0}, std::size_t{5}, std::size_t{20}, bytes.size() - 1}) {
+    std::stringstream truncated(bytes.substr(0, cut));
+    EXPECT_THROW(linear_classifier::read(truncated, "cut.bin"), input_error) << cut;
+  }
+  std::string corrupt = bytes;
+  corrupt[0] = 'X';
+  std::stringstream bad_magic(corrupt);
+  EXPECT_THROW(linear_classifier::read(bad_magic, "magic.bin"), input_error);
+  corrupt = bytes;
+  corrupt[8] = 9;  // version
+  std::stringstream bad_version(corrupt);
+  EXPECT_THROW(linear_classifier::read(bad_version, "version.bin"), input_error);
+  corrupt = bytes;
+  corrupt[20] = 60;  // feature bits
+  std::stringstream bad_bits(corrupt);
+  EXPECT_THROW(linear_classifier::read(bad_bits, "bits.bin"), input_error);
+}
+
+TEST(PlattCalibration, RecoversAKnownLogisticLink) {
+  // Outcomes drawn with P(y = 1 | m) = sigmoid(2 m - 1): the fit should find a ~ 2, b ~ -1.
+  std::mt19937_64 generator(7);
+  std::normal_distribution<double> margin(0.0, 1.5);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::vector<double> margins;
+  std::vector<std::uint8_t> outcomes;
+  for (int i = 0; i < 20000; ++i) {
+    const double m = margin(generator);
+    margins.push_back(m);
+    outcomes.push_back(uniform(generator) < 1.0 / (1.0 + std::exp(-(2 * m - 1))) ? 1 : 0);
+  }
+  const platt_calibration fitted = platt_calibration::fit(margins, outcomes);
+  EXPECT_NEAR(fitted.a, 2.0, 0.1);
+  EXPECT_NEAR(fitted.b, -1.0, 0.1);
+  std::vector<double> probabilities;
+  for (const double m : margins) probabilities.push_back(fitted.probability(m));
+  EXPECT_LT(expected_calibration_error(probabilities, outcomes), 0.02);
+  // The raw margins through a plain sigmoid are miscalibrated by construction.
+  std::vector<double> raw;
+  for (const double m : margins) raw.push_back(1.0 / (1.0 + std::exp(-m)));
+  EXPECT_GT(expected_calibration_error(raw, outcomes), 0.05);
+}
+
+TEST(PlattCalibration, StaysFiniteOnSeparableData) {
+  const std::vector<double> margins{-3, -2, -1, 1, 2, 3};
+  const std::vector<std::uint8_t> outcomes{0, 0, 0, 1, 1, 1};
+  const platt_calibration fitted = platt_calibration::fit(margins, outcomes);
+  EXPECT_TRUE(std::isfinite(fitted.a) && std::isfinite(fitted.b));
+  EXPECT_GT(fitted.probability(3), 0.7);
+  EXPECT_LT(fitted.probability(3), 1.0);  // smoothed targets: never certainty
+  EXPECT_LT(fitted.probability(-3), 0.3);
+}
+
+TEST(ExpectedCalibrationError, MatchesAHandComputedCase) {
+  // Bin [0.2, 0.3): p = 0.2, 0.2, outcomes 0, 1 -> |0.4 - 1| = 0.6; bin [0.9, 1]: p = 0.9,
+  // outcome 1 -> 0.1. ECE = (0.6 + 0.1) / 3.
+  const std::vector<double> p{0.2, 0.2, 0.9};
+  const std::vector<std::uint8_t> y{0, 1, 1};
+  EXPECT_NEAR(expected_calibration_error(p, y), 0.7 / 3, 1e-12);
+}
+
+}  // namespace
+}  // namespace frugal::harvest

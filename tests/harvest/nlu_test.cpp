@@ -1,0 +1,172 @@
+// The harvest simulator's NLU model (frugal/harvest/nlu.hpp): it learns a small grammar
+// perfectly, does sensibly on real SLURP data, is deterministic, and its files round-trip while
+// garbage is an input_error.
+
+#include "frugal/harvest/nlu.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "frugal/error.hpp"
+#include "frugal/harvest/datasets.hpp"
+
+namespace frugal::harvest {
+namespace {
+
+// A synthetic grammar: 3 intents, carriers with slots of 3 types, every carrier filled with every
+// value of its types. Returned in a fixed order.
+std::vector<annotated_utterance> grammar() {
+  struct carrier {
+    const char* intent;
+    std::vector<std::string> words;  // "{type}" marks a slot
+  };
+  const std::vector<carrier> carriers = {
+      {"play_music", {"play", "{artist}", "please"}},
+      {"play_music", {"put", "on", "some", "{artist}"}},
+      {"weather", {"what", "is", "the", "weather", "in", "{city}"}},
+      {"weather", {"will", "it", "rain", "in", "{city}", "{date}"}},
+      {"alarm", {"wake", "me", "up", "{date}"}},
+      {"alarm", {"set", "an", "alarm", "for", "{date}"}},
+  };
+  const std::map<std::string, std::vector<std::vector<std::string>>> values = {
+      {"artist", {{"queen"}, {"miles", "davis"}, {"the", "rolling", "stones"}}},
+      {"city", {{"paris"}, {"new", "york"}, {"berlin"}}},
+      {"date", {{"tomorrow"}, {"next", "monday"}, {"at", "seven"}}},
+  };
+  std::vector<annotated_utterance> data;
+  for (const carrier& c : carriers) {
+    // Slots per carrier: enumerate value index combinations (at most two slots here).
+    std::vector<std::string> types;
+    for (const std::string& w : c.words)
+      if (w.front() == '{') types.push_back(w.substr(1, w.size() - 2));
+    const std::size_t combinations = types.size() == 1 ? 3 : 9;
+    for (std::size_t k = 0; k < combinations; ++k) {
+      annotated_utterance u;
+      u.intent = c.intent;
+      std::size_t slot = 0;
+      for (const std::string& w : c.words) {
+        if (w.front() != '{') {
+          u.tokens.push_back(w);
+          continue;
+        }
+        const auto& value = values.at(types[slot])[slot == 0 ? k % 3 : k / 3];
+        const auto start = static_cast<std::uint32_t>(u.tokens.size());
+        u.tokens.insert(u.tokens.end(), value.begin(), value.end());
+        u.slots.push_back({types[slot], start, static_cast<std::uint32_t>(u.tokens.size())});
+        ++slot;
+      }
+      data.push_back(u);
+    }
+  }
+  return data;
+}
+
+std::string model_bytes(const nlu_model& model) {
+  std::ostringstream out;
+  model.write(out);
+  return out.str();
+}
+
+TEST(NluModel, LearnsASmallGrammarPerfectly) {
+  const std::vector<annotated_utterance> data = grammar();
+  const nlu_model model = nlu_model::train(data);
+  for (const annotated_utterance& u : data) {
+    const nlu_hypothesis h = model.predict(u.tokens);
+    EXPECT_TRUE(nlu_model::correct(h, u)) << utterance_key(u.tokens) << " -> " << h.intent;
+    EXPECT_GT(h.confidence, 0.0);
+    EXPECT_LE(h.confidence, 1.0);
+  }
+  // Case and a new combination of known parts do not confuse it.
+  const nlu_hypothesis h = model.predict({"Will", "it", "rain", "in", "Berlin", "tomorrow"});
+  EXPECT_EQ(h.intent, "weather");
+  ASSERT_EQ(h.slots.size(), 2u);
+  EXPECT_EQ(h.slots[0], (slot_span{"city", 4, 5}));
+  EXPECT_EQ(h.slots[1], (slot_span{"date", 5, 6}));
+}
+
+TEST(NluModel, DecodingAlwaysGivesValidSlots) {
+  const nlu_model model = nlu_model::train(grammar());
+  const std::vector<std::vector<std::string>> odd = {{"stones"},
+                                                     {"rolling", "rolling", "rolling"},
+                                                     {"in", "in", "new", "york", "york"},
+                                                     {"zzz", "qqq", "next", "seven", "davis"}};
+  for (const auto& tokens : odd) {
+    const nlu_hypothesis h = model.predict(tokens);
+    EXPECT_EQ(slot_problem(h.slots, tokens.size()), "");
+  }
+  EXPECT_EQ(model.predict({}).intent, "");
+}
+
+TEST(NluModel, IsDeterministicAndRoundTrips) {
+  const std::vector<annotated_utterance> data = grammar();
+  nlu_settings settings;
+  settings.seed = 7;
+  const nlu_model a = nlu_model::train(data, settings);
+  const nlu_model b = nlu_model::train(data, settings);
+  const std::string bytes = model_bytes(a);
+  EXPECT_EQ(bytes, model_bytes(b));
+  std::istringstream in(bytes);
+  const nlu_model read = nlu_model::read(in, "m.nlu");
+  EXPECT_EQ(model_bytes(read), bytes);
+  EXPECT_EQ(read.intents(), a.intents());
+  for (const annotated_utterance& u : data) {
+    const nlu_hypothesis x = a.predict(u.tokens), y = read.predict(u.tokens);
+    EXPECT_EQ(x.intent, y.intent);
+    EXPECT_EQ(x.slots, y.slots);
+    EXPECT_EQ(x.confidence, y.confidence);
+  }
+}
+
+TEST(NluModel, GarbageIsAnInputError) {
+  const std::string bytes = model_bytes(nlu_model::train(grammar()));
+  const std::vector<std::string> bad = {"", "not a model", bytes.substr(0, 8),
+                                        bytes.substr(0, bytes.size() / 2), bytes + "x"};
+  for (const std::string& text : bad) {
+    std::istringstream in(text);
+    EXPECT_THROW(nlu_model::read(in, "bad.nlu"), input_error) << text.size();
+  }
+  std::string wrong_version = bytes;
+  wrong_version[8] = 9;
+  std::istringstream in(wrong_version);
+  try {
+    nlu_model::read(in, "bad.nlu");
+    FAIL() << "a wrong version was accepted";
+  } catch (const input_error& error) {
+    EXPECT_EQ(error.file(), "bad.nlu");
+    EXPECT_NE(std::string(error.what()).find("version"), std::string::npos);
+  }
+  EXPECT_THROW(nlu_model::load("/nonexistent/dir/model.nlu"), input_error);
+  EXPECT_THROW(nlu_model::train(std::vector<annotated_utterance>{}), std::invalid_argument);
+}
+
+// Real data: trained on two thirds of SLURP devel, tested on the rest. Observed (seed 1):
+// intent accuracy 0.620 and exact match 0.383 (slots alone 0.589); the bounds leave room for
+// retuning but fail for a model that learns nothing (a majority-intent guess has accuracy < 0.1).
+TEST(NluModel, IsSensibleOnSlurpDevel) {
+  const std::vector<annotated_utterance> data =
+      read_slurp(std::string(FRUGAL_SHARED_DATA_DIR) + "/slurp/devel.jsonl");
+  ASSERT_GT(data.size(), 1500u);
+  std::vector<annotated_utterance> train, test;
+  for (std::size_t i = 0; i < data.size(); ++i) (i % 3 == 2 ? test : train).push_back(data[i]);
+  const nlu_model model = nlu_model::train(train);
+  std::size_t intents = 0, exact = 0;
+  for (const annotated_utterance& u : test) {
+    const nlu_hypothesis h = model.predict(u.tokens);
+    intents += h.intent == u.intent;
+    exact += nlu_model::correct(h, u);
+  }
+  const double intent_accuracy = double(intents) / double(test.size());
+  const double exact_match = double(exact) / double(test.size());
+  std::printf("SLURP devel 2/3 -> 1/3: intent accuracy %.3f, exact match %.3f (%zu utterances)\n",
+              intent_accuracy, exact_match, test.size());
+  EXPECT_GT(intent_accuracy, 0.50);
+  EXPECT_GT(exact_match, 0.30);
+}
+
+}  // namespace
+}  // namespace frugal::harvest

@@ -1,0 +1,132 @@
+// `frugal harvest simulate` and `frugal harvest evaluate` end to end, run as the built binary:
+// the log and the NLU model it writes read back through the library, the same seed writes the
+// same bytes, a small seeded evaluation meets the issue's bar, and bad input or options exit 3
+// or 2 without writing anything.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "e2e/run_command.hpp"
+#include "frugal/harvest/interaction_log.hpp"
+#include "frugal/harvest/nlu.hpp"
+
+namespace frugal::e2e {
+namespace {
+
+using json = nlohmann::json;
+
+const std::string frugal_path = FRUGAL_CLI_PATH;
+const std::string data_dir = FRUGAL_SHARED_DATA_DIR;
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class HarvestSimulateCli : public scratch_directory_test {};
+
+TEST_F(HarvestSimulateCli, WritesALogAndAModelThatReadBack) {
+  const std::string log_path = (dir_ / "log.jsonl").string();
+  const std::string model_path = (dir_ / "nlu.model").string();
+  const command_result result =
+      run_command({frugal_path, "harvest", "simulate", "--data", data_dir + "/xsid/de.valid.conll",
+                   "--language", "de", "--turns", "4000", "--users", "50", "--seed", "3", "--out",
+                   log_path, "--nlu-out", model_path, "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const json summary = json::parse(result.out);
+  harvest::log_read_options options;
+  options.require_friction = true;
+  const harvest::interaction_log log = harvest::read_interaction_log(log_path, options);
+  EXPECT_EQ(summary["turns"].get<std::size_t>(), log.turns.size());
+  EXPECT_GE(log.turns.size(), 4000u);
+  std::size_t frictions = 0;
+  for (const harvest::turn& t : log.turns) frictions += *t.friction;
+  EXPECT_EQ(summary["friction_turns"].get<std::size_t>(), frictions);
+  // The saved model is the one that produced the log's hypotheses.
+  const harvest::nlu_model model = harvest::nlu_model::load(model_path);
+  for (std::size_t i = 0; i < log.turns.size(); i += 97) {
+    const harvest::nlu_hypothesis h = model.predict(log.turns[i].tokens);
+    EXPECT_EQ(h.intent, log.turns[i].nlu.intent);
+    EXPECT_EQ(h.slots, log.turns[i].nlu.slots);
+  }
+
+  // The same seed writes the same bytes.
+  const std::string again_path = (dir_ / "again.jsonl").string();
+  ASSERT_EQ(
+      run_command({frugal_path, "harvest", "simulate", "--data", data_dir + "/xsid/de.valid.conll",
+                   "--turns", "4000", "--users", "50", "--seed", "3", "--out", again_path})
+          .exit_code,
+      0);
+  EXPECT_EQ(read_file(log_path), read_file(again_path));
+}
+
+TEST_F(HarvestSimulateCli, BadInputAndOptions) {
+  const std::string out = (dir_ / "log.jsonl").string();
+  const std::string bad = (dir_ / "bad.jsonl").string();
+  std::ofstream(bad) << "{\"tokens\": [\"a\", \"b\"], \"intent\": \"x\", \"slots\": []}\n"
+                     << "{\"tokens\": [\"a\"], \"intent\": \"x\", \"slots\": [{\"type\": \"t\", "
+                        "\"start\": 0, \"end\": 3}]}\n";
+  command_result result =
+      run_command({frugal_path, "harvest", "simulate", "--data", bad, "--out", out});
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_NE(result.err.find("bad.jsonl:2"), std::string::npos) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+
+  result = run_command(
+      {frugal_path, "harvest", "simulate", "--data", (dir_ / "none.conll").string(), "--out", out});
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  result = run_command(
+      {frugal_path, "harvest", "simulate", "--data", bad, "--out", out, "--turns", "0"});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  result = run_command({frugal_path, "harvest", "evaluate", "--data-dir", data_dir});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  result =
+      run_command({frugal_path, "harvest", "evaluate", "--data-dir", data_dir, "--language", "fr"});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  result = run_command({frugal_path, "harvest", "evaluate", "--train", bad});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+// A small seeded evaluation on German xSID (80,000 turns, about 4 s). The bar of the issue:
+// harvested-label precision at least 0.95 at default corroboration, fewer errors on utterances
+// with a tail carrier (natural test ones and tail carriers filled with test values, together),
+// and the natural head utterances gain no errors. Observed (seed 1): 12 kept, all correct; tail
+// errors 77 -> 62; head 3 -> 3. No tolerance on precision (it is the bar itself).
+TEST_F(HarvestSimulateCli, SmallEvaluationMeetsTheBar) {
+  const command_result result = run_command(
+      {frugal_path, "harvest", "evaluate", "--data-dir", data_dir, "--language", "de", "--turns",
+       "80000", "--users", "300", "--friction-turns", "10000", "--seed", "1", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const json report = json::parse(result.out);
+  const json& precision = report["precision"];
+  ASSERT_GE(precision["kept"].get<std::size_t>(), 8u) << result.out;
+  EXPECT_GE(precision["precision"].get<double>(), 0.95) << result.out;
+  const json& errors = report["errors"];
+  const auto count = [&](const char* set, const char* key) {
+    return errors[set][key].get<std::size_t>();
+  };
+  EXPECT_LT(count("test_tail", "errors_after") + count("filled_tail", "errors_after"),
+            count("test_tail", "errors_before") + count("filled_tail", "errors_before"))
+      << result.out;
+  EXPECT_LE(count("test_head", "errors_after"), count("test_head", "errors_before")) << result.out;
+  EXPECT_TRUE(report["meets_bar"].get<bool>());
+  // --check turns the verdict into the exit code: nothing can be corroborated from 2,000 turns
+  // with --min-occurrences 1000, so the bar fails and the exit code is 1.
+  const command_result failing = run_command(
+      {frugal_path, "harvest", "evaluate", "--data-dir", data_dir, "--language", "de", "--turns",
+       "2000", "--friction-turns", "1000", "--min-occurrences", "1000", "--check"});
+  EXPECT_EQ(failing.exit_code, 1) << failing.err;
+  EXPECT_NE(failing.out.find("NOT met"), std::string::npos) << failing.out;
+}
+
+}  // namespace
+}  // namespace frugal::e2e
