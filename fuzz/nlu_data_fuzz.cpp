@@ -70,12 +70,10 @@ void read_model(std::string_view bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  parse_as(text, "d.jsonl", [](std::string_view t, const std::string& s) {
-    return harvest::parse_slurp(t, s);
-  });
-  parse_as(text, "d.conll", [](std::string_view t, const std::string& s) {
-    return harvest::parse_xsid(t, s);
-  });
+  parse_as(text, "d.jsonl",
+           [](std::string_view t, const std::string& s) { return harvest::parse_slurp(t, s); });
+  parse_as(text, "d.conll",
+           [](std::string_view t, const std::string& s) { return harvest::parse_xsid(t, s); });
   parse_as(text, "a.jsonl", [](std::string_view t, const std::string& s) {
     return harvest::parse_annotated_jsonl(t, s);
   });

@@ -69,8 +69,8 @@ std::vector<slot_span> slots_from_bio(const std::vector<std::string>& tags) {
     const std::string& tag = tags[i];
     if (tag.size() < 2 || (tag[0] != 'B' && tag[0] != 'I') || tag[1] != '-') continue;
     const std::string type = tag.substr(2);
-    const bool continues = tag[0] == 'I' && !slots.empty() && slots.back().end == i &&
-                           slots.back().type == type;
+    const bool continues =
+        tag[0] == 'I' && !slots.empty() && slots.back().end == i && slots.back().type == type;
     if (continues)
       slots.back().end = static_cast<std::uint32_t>(i + 1);
     else

@@ -60,9 +60,9 @@ annotated_utterance slurp_line(const json_line& line) {
       if (ids[k] != ids[k - 1] + 1)
         detail::fail_at(line, "entities", name + " \"span\" is not contiguous");
     if (ids.front() < 0 || ids.back() >= static_cast<long long>(utterance.tokens.size()))
-      detail::fail_at(line, "entities",
-                      fmt::format("{} \"span\" is outside the {} tokens", name,
-                                  utterance.tokens.size()));
+      detail::fail_at(
+          line, "entities",
+          fmt::format("{} \"span\" is outside the {} tokens", name, utterance.tokens.size()));
     utterance.slots.push_back({type->get<std::string>(), static_cast<std::uint32_t>(ids.front()),
                                static_cast<std::uint32_t>(ids.back() + 1)});
   }

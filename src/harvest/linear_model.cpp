@@ -106,8 +106,8 @@ void linear_classifier::train(std::span<const feature_vector> features,
       const double example_weight =
           settings.class_weights.empty() ? 1.0 : settings.class_weights[labels[i]];
       for (std::size_t c = 0; c < classes_; ++c) {
-        const auto gradient = static_cast<float>(
-            example_weight * (probabilities[c] - (c == labels[i] ? 1.0 : 0.0)));
+        const auto gradient =
+            static_cast<float>(example_weight * (probabilities[c] - (c == labels[i] ? 1.0 : 0.0)));
         if (gradient == 0.0f) continue;
         squared_bias[c] += gradient * gradient;
         bias_[c] -= static_cast<float>(rate * gradient / (std::sqrt(squared_bias[c]) + epsilon));
@@ -173,8 +173,7 @@ linear_classifier linear_classifier::read(std::istream& in, const std::string& s
     throw input_error(source, 0, 0, "not a frugal linear model (bad magic bytes)");
   const auto version = read_raw<std::uint32_t>(in, source);
   if (version != model_version)
-    throw input_error(source, 0, 0,
-                      "unsupported linear model version " + std::to_string(version));
+    throw input_error(source, 0, 0, "unsupported linear model version " + std::to_string(version));
   const auto classes = read_raw<std::uint64_t>(in, source);
   const auto bits = read_raw<std::uint32_t>(in, source);
   if (classes < 2 || classes > max_classes || bits == 0 || bits > max_feature_bits ||

@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -66,9 +65,16 @@ detector_metrics metrics_of(std::span<const double> probabilities,
 
 calibrated_model train_calibrated(std::span<const feature_vector> features,
                                   std::span<const std::uint8_t> labels, std::uint32_t feature_bits,
-                                  const detector_training_settings& settings) {
+                                  const detector_training_settings& settings,
+                                  std::span<const feature_vector> training_view,
+                                  std::span<const feature_vector> extra_features,
+                                  std::span<const std::uint8_t> extra_labels) {
   if (features.size() != labels.size())
     throw std::invalid_argument("detector training: features and labels differ in length");
+  if (!training_view.empty() && training_view.size() != features.size())
+    throw std::invalid_argument("detector training: the training view differs in length");
+  if (extra_features.size() != extra_labels.size())
+    throw std::invalid_argument("detector training: extra features and labels differ in length");
   if (features.size() < 2)
     throw std::invalid_argument("detector training needs at least two examples");
   if (!(settings.calibration_fraction > 0.0 && settings.calibration_fraction < 1.0))
@@ -87,9 +93,15 @@ calibrated_model train_calibrated(std::span<const feature_vector> features,
   train_features.reserve(n - held_out);
   std::size_t positives = 0;
   for (std::size_t k = held_out; k < n; ++k) {
-    train_features.push_back(features[order[k]]);
+    train_features.push_back(training_view.empty() ? features[order[k]]
+                                                   : training_view[order[k]]);
     train_labels.push_back(labels[order[k]] != 0);
     positives += labels[order[k]] != 0;
+  }
+  for (std::size_t k = 0; k < extra_features.size(); ++k) {
+    train_features.push_back(extra_features[k]);
+    train_labels.push_back(extra_labels[k] != 0);
+    positives += extra_labels[k] != 0;
   }
   linear_training_settings training;
   training.epochs = settings.epochs;
@@ -237,11 +249,12 @@ constexpr std::string_view paraphrase_magic = "frugal-paraphrase-detector 1";
 constexpr std::uint32_t paraphrase_feature_bits = 18;
 // Words in fewer than this share of the training utterances count as rare (like unseen words).
 constexpr double rare_share = 0.002;
-// EXPERIMENT knobs
-const std::size_t same_every = std::getenv("H5_SAME") ? std::size_t(std::atoi(std::getenv("H5_SAME"))) : 0;
-const bool forget_replace = std::getenv("H5_REPLACE") != nullptr;
-const bool near_matching = std::getenv("H5_NEAR") == nullptr || std::string(std::getenv("H5_NEAR")) != "0";
-const std::uint32_t forget_per_mille = std::getenv("H5_FORGET") ? std::uint32_t(std::atoi(std::getenv("H5_FORGET"))) : 0;
+// Share (per mille) of a training pair's known words that count as rare (see forgetting); 200
+// raised recall on simulated rephrase pairs of the development splits (slurp/devel, xsid
+// *.valid) most without raising false positives on clean hard negatives.
+constexpr std::uint32_t forget_per_mille = 200;
+// One repeat pair (a side with itself) per this many training pairs.
+constexpr std::size_t same_every = 8;
 
 using word_counts = std::unordered_map<std::string, std::uint32_t>;
 
@@ -315,19 +328,6 @@ double trigram_cosine(const std::vector<std::string>& a, const std::vector<std::
   return na == 0 || nb == 0 ? 0.0 : dot / std::sqrt(na * nb);
 }
 
-// Two words one character edit apart (code points), both at least four long and without
-// digits, one of them a known (not rare) word: an ASR slip on a carrier word ("voto"/"vto").
-// Not between two rare words, which are slot values ("mark"/"mary") — a changed value is a
-// changed request — and never with digits ("1990"/"1991"). "seven"/"eleven" are two edits.
-bool near_match(const word_counts& counts, const std::string& x, const std::string& y) {
-  if (has_digit(x) || has_digit(y)) return false;
-  if (!counts.count(x) && !counts.count(y)) return false;
-  const std::vector<std::uint32_t> cx = decode_utf8(x), cy = decode_utf8(y);
-  if (std::min(cx.size(), cy.size()) < 4) return false;
-  if (cx.size() > cy.size() + 1 || cy.size() > cx.size() + 1) return false;
-  return levenshtein(cx, cy) <= 1;
-}
-
 // Training-time "forgetting": a seeded share of the known words of one pair count as rare, as
 // the words of carrier phrases the training data never showed do at deployment. Without it
 // every carrier word of the training pairs is known, so the model learns that any rare
@@ -346,7 +346,7 @@ struct forgetting {
   }
 };
 
-feature_vector pair_features(const feature_hasher& hasher, const word_counts& all_counts,
+feature_vector pair_features(const feature_hasher& hasher, const word_counts& counts,
                              std::uint32_t rare_below, const std::vector<std::string>& a_tokens,
                              const std::vector<std::string>& b_tokens,
                              const forgetting& forget = {}) {
@@ -354,14 +354,9 @@ feature_vector pair_features(const feature_hasher& hasher, const word_counts& al
   const std::vector<std::string> b = normal_forms(b_tokens);
   feature_vector f;
   hasher.add(f, "bias");
-  word_counts forgotten_counts;
-  if (forget.per_mille > 0) {
-    forgotten_counts = all_counts;
-    for (const std::vector<std::string>* side : {&a, &b})
-      for (const std::string& w : *side)
-        if (forget.forgets(w)) forgotten_counts.erase(w);
-  }
-  const word_counts& counts = forget.per_mille > 0 ? forgotten_counts : all_counts;
+  const auto rarity = [&](const std::string& word) {
+    return forget.forgets(word) ? 0 : rarity_class(counts, rare_below, word);
+  };
 
   const std::set<std::string> set_a(a.begin(), a.end()), set_b(b.begin(), b.end());
   std::vector<std::string> only_a, only_b, shared;
@@ -400,33 +395,6 @@ feature_vector pair_features(const feature_hasher& hasher, const word_counts& al
   const std::size_t length_gap = std::max(a.size(), b.size()) - std::min(a.size(), b.size());
   hasher.add(f, "length_gap=" + std::to_string(std::min<std::size_t>(length_gap, 6)));
 
-  // Near matches leave the unmatched lists: a slip of the ear is not a changed word.
-  std::size_t near = 0, near_known_both = 0;
-  if (near_matching) {
-    std::vector<bool> taken(only_b.size(), false);
-    std::vector<std::string> rest_a;
-    for (const std::string& x : only_a) {
-      bool found = false;
-      for (std::size_t j = 0; j < only_b.size() && !found; ++j)
-        if (!taken[j] && near_match(counts, x, only_b[j])) {
-          taken[j] = found = true;
-          near_known_both += counts.count(x) && counts.count(only_b[j]);
-        }
-      if (found) {
-        ++near;
-      } else {
-        rest_a.push_back(x);
-      }
-    }
-    std::vector<std::string> rest_b;
-    for (std::size_t j = 0; j < only_b.size(); ++j)
-      if (!taken[j]) rest_b.push_back(only_b[j]);
-    only_a = std::move(rest_a);
-    only_b = std::move(rest_b);
-  }
-  hasher.add(f, "near=" + std::to_string(std::min<std::size_t>(near, 2)));
-  if (near_known_both > 0) hasher.add(f, "near_known_both");
-
   const std::size_t fewer = std::min(only_a.size(), only_b.size());
   const std::size_t more = std::max(only_a.size(), only_b.size());
   hasher.add(f, "unmatched_min=" + std::to_string(std::min<std::size_t>(fewer, 5)));
@@ -437,10 +405,10 @@ feature_vector pair_features(const feature_hasher& hasher, const word_counts& al
   const auto unmatched = [&](const std::vector<std::string>& words, std::size_t& rare,
                              std::size_t& digits) {
     for (const std::string& w : words) {
-      const int rarity = rarity_class(counts, rare_below, w);
+      const int word_rarity = rarity(w);
       hasher.add(f, "u=" + w);
-      hasher.add(f, "u_rarity=" + std::to_string(rarity));
-      if (rarity <= 1) ++rare;
+      hasher.add(f, "u_rarity=" + std::to_string(word_rarity));
+      if (word_rarity <= 1) ++rare;
       if (has_digit(w)) {
         ++digits;
         hasher.add(f, "u_number");
@@ -459,15 +427,15 @@ feature_vector pair_features(const feature_hasher& hasher, const word_counts& al
   // fitted the development vocabulary and lowered test accuracy in every language.
   std::vector<std::string> frequent_a, frequent_b;
   for (const std::string& w : only_a)
-    if (rarity_class(counts, rare_below, w) > 0 && frequent_a.size() < 4) frequent_a.push_back(w);
+    if (rarity(w) > 0 && frequent_a.size() < 4) frequent_a.push_back(w);
   for (const std::string& w : only_b)
-    if (rarity_class(counts, rare_below, w) > 0 && frequent_b.size() < 4) frequent_b.push_back(w);
+    if (rarity(w) > 0 && frequent_b.size() < 4) frequent_b.push_back(w);
   for (const std::string& x : frequent_a)
     for (const std::string& y : frequent_b)
       hasher.add(f, "swap=" + std::min(x, y) + '|' + std::max(x, y));
   // Rare words both sides share are likely the same slot value: evidence for a paraphrase.
   std::size_t shared_rare = 0;
-  for (const std::string& w : shared) shared_rare += rarity_class(counts, rare_below, w) <= 2;
+  for (const std::string& w : shared) shared_rare += rarity(w) <= 2;
   hasher.add(f, "shared_rare=" + std::to_string(std::min<std::size_t>(shared_rare, 4)));
   // How much of the rare (slot-like) material the two sides share: all of it for a rewording,
   // part of it when a value changed.
@@ -520,22 +488,29 @@ paraphrase_detector paraphrase_detector::train(std::span<const paraphrase_exampl
   std::vector<feature_vector> features;
   std::vector<std::uint8_t> labels;
   features.reserve(examples.size());
+  // Calibration and metrics see the pairs as they are; the classifier trains on them with some
+  // known words forgotten, plus repeats.
+  std::vector<feature_vector> forgotten, repeats;
+  std::vector<std::uint8_t> repeat_labels;
+  forgotten.reserve(examples.size());
   for (std::size_t k = 0; k < examples.size(); ++k) {
     const paraphrase_example& example = examples[k];
-    const forgetting forget{settings.seed * 0x2545F4914F6CDD1Dull + k, forget_per_mille};
-    features.push_back(
-        pair_features(s.hasher, s.counts, s.rare_below, example.a, example.b, forget));
+    features.push_back(pair_features(s.hasher, s.counts, s.rare_below, example.a, example.b));
     labels.push_back(example.paraphrase);
-    if (same_every > 0 && k % same_every == 0) {
+    const forgetting forget{settings.seed * 0x2545F4914F6CDD1Dull + k, forget_per_mille};
+    forgotten.push_back(
+        pair_features(s.hasher, s.counts, s.rare_below, example.a, example.b, forget));
+    if (k % same_every == 0) {
       // A repeat is a paraphrase too: a user whose request has one wording says it again.
       // Synthetic pairs never hold two equal sides, so without these the model has never seen
       // a pair with nothing unmatched.
       const std::vector<std::string>& side = (k / same_every) % 2 ? example.a : example.b;
-      features.push_back(pair_features(s.hasher, s.counts, s.rare_below, side, side, forget));
-      labels.push_back(1);
+      repeats.push_back(pair_features(s.hasher, s.counts, s.rare_below, side, side, forget));
+      repeat_labels.push_back(1);
     }
   }
-  s.model = detail::train_calibrated(features, labels, paraphrase_feature_bits, settings);
+  s.model = detail::train_calibrated(features, labels, paraphrase_feature_bits, settings, forgotten,
+                                     repeats, repeat_labels);
   return detector;
 }
 

@@ -95,8 +95,8 @@ std::string normalize_word(std::string_view word) {
   // Canonical caseless matching (Unicode §3.13): decompose, fold, recompose. Folding is full
   // folding, so "ß" becomes "ss" and "Straße" matches "STRASSE".
   UErrorCode status = U_ZERO_ERROR;
-  icu::UnicodeString text =
-      icu::UnicodeString::fromUTF8(icu::StringPiece(word.data(), static_cast<int32_t>(word.size())));
+  icu::UnicodeString text = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(word.data(), static_cast<int32_t>(word.size())));
   icu::UnicodeString decomposed = normalizer(false).normalize(text, status);
   decomposed.foldCase(U_FOLD_CASE_DEFAULT);
   icu::UnicodeString composed = normalizer(true).normalize(decomposed, status);

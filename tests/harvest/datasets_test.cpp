@@ -81,20 +81,23 @@ TEST(Xsid, ReadsBlocksAndBioTags) {
   const auto data = parse_xsid(text, "de.conll");
   ASSERT_EQ(data.size(), 2u);
   EXPECT_EQ(data[0].intent, "weather/find");
-  EXPECT_EQ(data[0].slots, (std::vector<slot_span>{{"weather/attribute", 0, 1}, {"datetime", 2, 3}}));
+  EXPECT_EQ(data[0].slots,
+            (std::vector<slot_span>{{"weather/attribute", 0, 1}, {"datetime", 2, 3}}));
   EXPECT_EQ(data[1].tokens.back(), "sieben");
   EXPECT_EQ(data[1].slots, (std::vector<slot_span>{{"datetime", 2, 4}}));
 
-  EXPECT_NE(error_of([&] { parse_xsid("# intent = a\n1\tx\ta\n", "x.conll"); })
-                .find("x.conll:2:1: expected 4 tab-separated columns"),
+  EXPECT_NE(error_of([&] {
+              parse_xsid("# intent = a\n1\tx\ta\n", "x.conll");
+            }).find("x.conll:2:1: expected 4 tab-separated columns"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { parse_xsid("# intent = a\n1\tx\ta\tQ-foo\n", "x.conll"); })
-                .find("x.conll:2:"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { parse_xsid("# intent = a\n1\tx\ta\tQ-foo\n", "x.conll"); }).find("x.conll:2:"),
+      std::string::npos);
   EXPECT_NE(error_of([&] { parse_xsid("1\tx\ta\tO\n", "x.conll"); }).find("without \"# intent"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { parse_xsid("# intent = a\n1\tx\xff\ta\tO\n", "x.conll"); })
-                .find("x.conll:2:4: invalid UTF-8"),
+  EXPECT_NE(error_of([&] {
+              parse_xsid("# intent = a\n1\tx\xff\ta\tO\n", "x.conll");
+            }).find("x.conll:2:4: invalid UTF-8"),
             std::string::npos);
 }
 
@@ -105,7 +108,8 @@ TEST(AnnotatedJsonl, ReadsAndChecksSlots) {
   ASSERT_EQ(data.size(), 1u);
   EXPECT_EQ(data[0].slots, (std::vector<slot_span>{{"artist", 1, 3}}));
   const std::string out_of_range =
-      "\n" R"({"tokens": ["play"], "intent": "p", "slots": [{"type": "a", "start": 0, "end": 2}]})";
+      "\n"
+      R"({"tokens": ["play"], "intent": "p", "slots": [{"type": "a", "start": 0, "end": 2}]})";
   const std::string message = error_of([&] { parse_annotated_jsonl(out_of_range, "a.jsonl"); });
   EXPECT_NE(message.find("a.jsonl:2:"), std::string::npos) << message;
   EXPECT_NE(message.find("has 1 token"), std::string::npos) << message;
@@ -113,21 +117,22 @@ TEST(AnnotatedJsonl, ReadsAndChecksSlots) {
       R"({"tokens": ["a", "b", "c"], "intent": "p", "slots": [{"type": "x", "start": 0, "end": 2}, {"type": "y", "start": 1, "end": 3}]})";
   EXPECT_NE(error_of([&] { parse_annotated_jsonl(overlapping, "a.jsonl"); }).find("overlap"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { parse_annotated_jsonl(R"({"tokens": [], "intent": "p", "slots": []})",
-                                                 "a.jsonl"); })
-                .find("is empty"),
+  EXPECT_NE(error_of([&] {
+              parse_annotated_jsonl(R"({"tokens": [], "intent": "p", "slots": []})", "a.jsonl");
+            }).find("is empty"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { parse_annotated_jsonl("{\"tokens\": [\"a\xff\"]}", "a.jsonl"); })
-                .find("a.jsonl:1:15: invalid UTF-8"),
+  EXPECT_NE(error_of([&] {
+              parse_annotated_jsonl("{\"tokens\": [\"a\xff\"]}", "a.jsonl");
+            }).find("a.jsonl:1:15: invalid UTF-8"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { parse_annotated_jsonl("{\"tokens\": [", "a.jsonl"); })
-                .find("invalid JSON"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { parse_annotated_jsonl("{\"tokens\": [", "a.jsonl"); }).find("invalid JSON"),
+      std::string::npos);
   // A number beyond double's range is nlohmann's out_of_range, not a parse error (found by
   // fuzzing): still a clear input error, never an uncaught exception.
-  EXPECT_NE(error_of([&] { parse_annotated_jsonl("{\"tokens\": 990000000000000000000e11111}",
-                                                 "a.jsonl"); })
-                .find("a.jsonl:1:1: invalid JSON"),
+  EXPECT_NE(error_of([&] {
+              parse_annotated_jsonl("{\"tokens\": 990000000000000000000e11111}", "a.jsonl");
+            }).find("a.jsonl:1:1: invalid JSON"),
             std::string::npos);
 }
 
@@ -149,7 +154,8 @@ TEST(SharedData, ReadsTheRealFiles) {
   const auto german = read_annotated(dir + "/xsid/de.test.conll");
   EXPECT_EQ(german.size(), 500u);
   std::size_t pairs = 0;
-  for (const auto& group : natural_paraphrase_groups(slurp)) pairs += group.size() * (group.size() - 1);
+  for (const auto& group : natural_paraphrase_groups(slurp))
+    pairs += group.size() * (group.size() - 1);
   // data/README.md: "about 240 groups, 18k ordered pairs" in SLURP test.
   EXPECT_GT(natural_paraphrase_groups(slurp).size(), 200u);
   EXPECT_GT(pairs, 10000u);

@@ -92,7 +92,8 @@ TEST(LinearClassifier, RoundTripsThroughItsFileFormat) {
     EXPECT_EQ(loaded.probabilities(train.x[i]), model.probabilities(train.x[i]));
 
   const std::string bytes = file.str();
-  for (const std::size_t cut : {std::size_t{0}, std::size_t{5}, std::size_t{20}, bytes.size() - 1}) {
+  for (const std::size_t cut :
+       {std::size_t{0}, std::size_t{5}, std::size_t{20}, bytes.size() - 1}) {
     std::stringstream truncated(bytes.substr(0, cut));
     EXPECT_THROW(linear_classifier::read(truncated, "cut.bin"), input_error) << cut;
   }

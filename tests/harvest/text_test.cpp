@@ -26,7 +26,9 @@ TEST(Tokenize, SplitsAtUnicodeWhiteSpace) {
   using tokens = std::vector<std::string>;
   EXPECT_EQ(tokenize("  wake me\tup  "), (tokens{"wake", "me", "up"}));
   EXPECT_EQ(tokenize("wie\xC2\xA0hei\xC3\x9F"), (tokens{"wie", "hei\xC3\x9F"}));  // NBSP
-  EXPECT_EQ(tokenize("a\xE3\x80\x80" "b"), (tokens{"a", "b"}));  // ideographic space
+  EXPECT_EQ(tokenize("a\xE3\x80\x80"
+                     "b"),
+            (tokens{"a", "b"}));  // ideographic space
   EXPECT_TRUE(tokenize(" \t\r\n").empty());
   EXPECT_EQ(tokenize("Regnet es heute?"), (tokens{"Regnet", "es", "heute?"}));
 }
@@ -34,14 +36,16 @@ TEST(Tokenize, SplitsAtUnicodeWhiteSpace) {
 TEST(InvalidUtf8, FindsTheFirstBadByte) {
   constexpr auto none = std::string_view::npos;
   EXPECT_EQ(invalid_utf8_offset("plain"), none);
-  EXPECT_EQ(invalid_utf8_offset("Stra\xC3\x9F" "e"), none);
+  EXPECT_EQ(invalid_utf8_offset("Stra\xC3\x9F"
+                                "e"),
+            none);
   EXPECT_EQ(invalid_utf8_offset("\xF0\x9F\x98\x80"), none);  // U+1F600
-  EXPECT_EQ(invalid_utf8_offset("ab\xC3"), 2u);                 // truncated
-  EXPECT_EQ(invalid_utf8_offset("ab\x80"), 2u);                 // stray continuation
-  EXPECT_EQ(invalid_utf8_offset("\xC0\xAF"), 0u);               // overlong '/'
-  EXPECT_EQ(invalid_utf8_offset("x\xE0\x80\xAF"), 1u);          // overlong 3-byte
-  EXPECT_EQ(invalid_utf8_offset("\xED\xA0\x80"), 0u);           // surrogate U+D800
-  EXPECT_EQ(invalid_utf8_offset("\xF4\x90\x80\x80"), 0u);       // above U+10FFFF
+  EXPECT_EQ(invalid_utf8_offset("ab\xC3"), 2u);              // truncated
+  EXPECT_EQ(invalid_utf8_offset("ab\x80"), 2u);              // stray continuation
+  EXPECT_EQ(invalid_utf8_offset("\xC0\xAF"), 0u);            // overlong '/'
+  EXPECT_EQ(invalid_utf8_offset("x\xE0\x80\xAF"), 1u);       // overlong 3-byte
+  EXPECT_EQ(invalid_utf8_offset("\xED\xA0\x80"), 0u);        // surrogate U+D800
+  EXPECT_EQ(invalid_utf8_offset("\xF4\x90\x80\x80"), 0u);    // above U+10FFFF
   EXPECT_EQ(invalid_utf8_offset("ok\xFF"), 2u);
 }
 

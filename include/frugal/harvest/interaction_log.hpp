@@ -30,9 +30,9 @@ struct turn {
   std::vector<std::string> tokens;  ///< tokenize(text)
   double asr_confidence = 0.0;
   nlu_hypothesis nlu;
-  std::string status;              ///< the handler's status code, as text ("200", "error", ...)
-  std::optional<bool> friction;    ///< the label, when the log carries one
-  std::size_t line = 0;            ///< 1-based line in the log
+  std::string status;            ///< the handler's status code, as text ("200", "error", ...)
+  std::optional<bool> friction;  ///< the label, when the log carries one
+  std::size_t line = 0;          ///< 1-based line in the log
 };
 
 struct log_read_options {

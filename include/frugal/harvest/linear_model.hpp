@@ -91,7 +91,8 @@ struct platt_calibration {
   double a = 1.0;
   double b = 0.0;
   double probability(double margin) const;
-  static platt_calibration fit(std::span<const double> margins, std::span<const std::uint8_t> outcomes);
+  static platt_calibration fit(std::span<const double> margins,
+                               std::span<const std::uint8_t> outcomes);
 };
 
 /// Expected calibration error over `bins` equal-width probability bins.

@@ -27,15 +27,15 @@ struct harvest_settings {
 
 struct harvest_summary {
   std::size_t turns = 0;
-  std::size_t pairs = 0;          ///< candidate pairs from pairing
-  std::size_t paraphrases = 0;    ///< pairs from a flagged turn the paraphrase detector accepted
-                                  ///< (only those are scored: no other pair can start a chain)
-  std::size_t frictions = 0;      ///< turns the friction detector flagged
-  std::size_t chains = 0;         ///< failed turns with a successful rephrase after them
-  std::size_t projections = 0;    ///< projections that succeeded
+  std::size_t pairs = 0;        ///< candidate pairs from pairing
+  std::size_t paraphrases = 0;  ///< pairs from a flagged turn the paraphrase detector accepted
+                                ///< (only those are scored: no other pair can start a chain)
+  std::size_t frictions = 0;    ///< turns the friction detector flagged
+  std::size_t chains = 0;       ///< failed turns with a successful rephrase after them
+  std::size_t projections = 0;  ///< projections that succeeded
   std::size_t rejected_projections = 0;
-  std::size_t utterances = 0;     ///< distinct failed utterances with an ok projection
-  std::size_t kept = 0;           ///< corroborated examples
+  std::size_t utterances = 0;  ///< distinct failed utterances with an ok projection
+  std::size_t kept = 0;        ///< corroborated examples
 };
 
 struct harvest_result {
@@ -56,7 +56,8 @@ harvest_result run_harvest(std::span<const turn> turns, const paraphrase_scorer&
 
 /// The same with trained detectors.
 harvest_result run_harvest(std::span<const turn> turns, const paraphrase_detector& paraphrases,
-                           const friction_detector& frictions, const harvest_settings& settings = {},
+                           const friction_detector& frictions,
+                           const harvest_settings& settings = {},
                            const harvest_progress& progress = {});
 
 }  // namespace frugal::harvest

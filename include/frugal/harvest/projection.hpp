@@ -12,7 +12,8 @@
 ///   close candidates waits, then takes the one nearest the position its slot's aligned words
 ///   predict; after the carrier words, a slot word still unaligned may take the free target word
 ///   next to its aligned neighbour's when within one edit (damaged short words: "am" -> "an").
-///   The full rules, written out plainly, are the reference in src/harvest/projection_reference.hpp.
+///   The full rules, written out plainly, are the reference in
+///   src/harvest/projection_reference.hpp.
 /// A slot's projection is the span from its leftmost to its rightmost aligned target word; target
 /// words inside that span that no source word took (fillers like "uh") are filled in. A slot with
 /// no aligned word, or whose spans would overlap another slot's, rejects the whole projection.
