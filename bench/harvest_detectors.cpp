@@ -31,8 +31,6 @@
 #include "frugal/harvest/friction.hpp"
 #include "frugal/harvest/interaction_log.hpp"
 #include "frugal/harvest/paraphrase.hpp"
-#include "frugal/harvest/paraphrase_pairs.hpp"
-#include "frugal/harvest/simulation.hpp"
 
 namespace {
 
@@ -160,19 +158,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string data_dir = argv[1];
-  if (argc == 4 && std::string(argv[1]) == "--score") {  // DIAGNOSTIC (temporary)
-    const std::vector<annotated_utterance> all = read_annotated(argv[2]);
-    const simulation_world world = simulation_world::build(all, 1);
-    const std::vector<annotated_utterance> dev = world.head_training_data(2, 1);
-    const paraphrase_detector detector = paraphrase_detector::train(synthesize_pairs(dev, {.pairs_per_utterance = 16, .seed = 1}), {});
-    for (const paraphrase_example& pair : read_paraphrase_pairs(argv[3], false).examples) {
-      std::string a, b;
-      for (const auto& w : pair.a) a += w + ' ';
-      for (const auto& w : pair.b) b += w + ' ';
-      fmt::print("{:.3f}\t{}\t{}\t{}\t{}\n", detector.probability(pair.a, pair.b), int(pair.paraphrase), pair.kind, a, b);
-    }
-    return 0;
-  }
   detector_training_settings settings;
   synth_pair_settings synth;
   std::string friction_train, friction_test;

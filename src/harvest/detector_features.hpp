@@ -34,17 +34,9 @@ struct calibrated_model {
 /// one half, measure the other, both ways), so they are not measured on the data the
 /// calibration saw. Throws std::invalid_argument on fewer than two examples or a
 /// calibration_fraction outside (0, 1).
-///
-/// Training-time augmentation, which calibration and metrics must not see (they describe the
-/// inputs as they come): when `training_view` is not empty it holds, index for index, the
-/// features the classifier trains on in place of `features` (for the training part only), and
-/// `extra_features` / `extra_labels` are added to the training part alone.
 calibrated_model train_calibrated(std::span<const feature_vector> features,
                                   std::span<const std::uint8_t> labels, std::uint32_t feature_bits,
-                                  const detector_training_settings& settings,
-                                  std::span<const feature_vector> training_view = {},
-                                  std::span<const feature_vector> extra_features = {},
-                                  std::span<const std::uint8_t> extra_labels = {});
+                                  const detector_training_settings& settings);
 
 /// Precision, recall, accuracy and ECE of `probabilities` against `outcomes` at `threshold`.
 /// Precision is 0 when nothing is predicted positive, recall 0 when nothing is positive.

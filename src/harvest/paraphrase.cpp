@@ -65,16 +65,9 @@ detector_metrics metrics_of(std::span<const double> probabilities,
 
 calibrated_model train_calibrated(std::span<const feature_vector> features,
                                   std::span<const std::uint8_t> labels, std::uint32_t feature_bits,
-                                  const detector_training_settings& settings,
-                                  std::span<const feature_vector> training_view,
-                                  std::span<const feature_vector> extra_features,
-                                  std::span<const std::uint8_t> extra_labels) {
+                                  const detector_training_settings& settings) {
   if (features.size() != labels.size())
     throw std::invalid_argument("detector training: features and labels differ in length");
-  if (!training_view.empty() && training_view.size() != features.size())
-    throw std::invalid_argument("detector training: the training view differs in length");
-  if (extra_features.size() != extra_labels.size())
-    throw std::invalid_argument("detector training: extra features and labels differ in length");
   if (features.size() < 2)
     throw std::invalid_argument("detector training needs at least two examples");
   if (!(settings.calibration_fraction > 0.0 && settings.calibration_fraction < 1.0))
@@ -93,15 +86,9 @@ calibrated_model train_calibrated(std::span<const feature_vector> features,
   train_features.reserve(n - held_out);
   std::size_t positives = 0;
   for (std::size_t k = held_out; k < n; ++k) {
-    train_features.push_back(training_view.empty() ? features[order[k]]
-                                                   : training_view[order[k]]);
+    train_features.push_back(features[order[k]]);
     train_labels.push_back(labels[order[k]] != 0);
     positives += labels[order[k]] != 0;
-  }
-  for (std::size_t k = 0; k < extra_features.size(); ++k) {
-    train_features.push_back(extra_features[k]);
-    train_labels.push_back(extra_labels[k] != 0);
-    positives += extra_labels[k] != 0;
   }
   linear_training_settings training;
   training.epochs = settings.epochs;
@@ -249,12 +236,6 @@ constexpr std::string_view paraphrase_magic = "frugal-paraphrase-detector 1";
 constexpr std::uint32_t paraphrase_feature_bits = 18;
 // Words in fewer than this share of the training utterances count as rare (like unseen words).
 constexpr double rare_share = 0.002;
-// Share (per mille) of a training pair's known words that count as rare (see forgetting); 200
-// raised recall on simulated rephrase pairs of the development splits (slurp/devel, xsid
-// *.valid) most without raising false positives on clean hard negatives.
-constexpr std::uint32_t forget_per_mille = 200;
-// One repeat pair (a side with itself) per this many training pairs.
-constexpr std::size_t same_every = 8;
 
 using word_counts = std::unordered_map<std::string, std::uint32_t>;
 
@@ -328,35 +309,13 @@ double trigram_cosine(const std::vector<std::string>& a, const std::vector<std::
   return na == 0 || nb == 0 ? 0.0 : dot / std::sqrt(na * nb);
 }
 
-// Training-time "forgetting": a seeded share of the known words of one pair count as rare, as
-// the words of carrier phrases the training data never showed do at deployment. Without it
-// every carrier word of the training pairs is known, so the model learns that any rare
-// unmatched word is a changed slot value and rejects rephrasings into unseen wordings.
-struct forgetting {
-  std::uint64_t salt = 0;
-  std::uint32_t per_mille = 0;
-  bool forgets(const std::string& word) const {
-    if (per_mille == 0) return false;
-    std::uint64_t h = salt ^ 0x9E3779B97F4A7C15ull;
-    for (const char c : word) h = (h ^ std::uint8_t(c)) * 0x100000001B3ull;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 32;
-    return h % 1000 < per_mille;
-  }
-};
-
 feature_vector pair_features(const feature_hasher& hasher, const word_counts& counts,
                              std::uint32_t rare_below, const std::vector<std::string>& a_tokens,
-                             const std::vector<std::string>& b_tokens,
-                             const forgetting& forget = {}) {
+                             const std::vector<std::string>& b_tokens) {
   const std::vector<std::string> a = normal_forms(a_tokens);
   const std::vector<std::string> b = normal_forms(b_tokens);
   feature_vector f;
   hasher.add(f, "bias");
-  const auto rarity = [&](const std::string& word) {
-    return forget.forgets(word) ? 0 : rarity_class(counts, rare_below, word);
-  };
 
   const std::set<std::string> set_a(a.begin(), a.end()), set_b(b.begin(), b.end());
   std::vector<std::string> only_a, only_b, shared;
@@ -405,10 +364,10 @@ feature_vector pair_features(const feature_hasher& hasher, const word_counts& co
   const auto unmatched = [&](const std::vector<std::string>& words, std::size_t& rare,
                              std::size_t& digits) {
     for (const std::string& w : words) {
-      const int word_rarity = rarity(w);
+      const int rarity = rarity_class(counts, rare_below, w);
       hasher.add(f, "u=" + w);
-      hasher.add(f, "u_rarity=" + std::to_string(word_rarity));
-      if (word_rarity <= 1) ++rare;
+      hasher.add(f, "u_rarity=" + std::to_string(rarity));
+      if (rarity <= 1) ++rare;
       if (has_digit(w)) {
         ++digits;
         hasher.add(f, "u_number");
@@ -427,15 +386,15 @@ feature_vector pair_features(const feature_hasher& hasher, const word_counts& co
   // fitted the development vocabulary and lowered test accuracy in every language.
   std::vector<std::string> frequent_a, frequent_b;
   for (const std::string& w : only_a)
-    if (rarity(w) > 0 && frequent_a.size() < 4) frequent_a.push_back(w);
+    if (rarity_class(counts, rare_below, w) > 0 && frequent_a.size() < 4) frequent_a.push_back(w);
   for (const std::string& w : only_b)
-    if (rarity(w) > 0 && frequent_b.size() < 4) frequent_b.push_back(w);
+    if (rarity_class(counts, rare_below, w) > 0 && frequent_b.size() < 4) frequent_b.push_back(w);
   for (const std::string& x : frequent_a)
     for (const std::string& y : frequent_b)
       hasher.add(f, "swap=" + std::min(x, y) + '|' + std::max(x, y));
   // Rare words both sides share are likely the same slot value: evidence for a paraphrase.
   std::size_t shared_rare = 0;
-  for (const std::string& w : shared) shared_rare += rarity(w) <= 2;
+  for (const std::string& w : shared) shared_rare += rarity_class(counts, rare_below, w) <= 2;
   hasher.add(f, "shared_rare=" + std::to_string(std::min<std::size_t>(shared_rare, 4)));
   // How much of the rare (slot-like) material the two sides share: all of it for a rewording,
   // part of it when a value changed.
@@ -488,29 +447,11 @@ paraphrase_detector paraphrase_detector::train(std::span<const paraphrase_exampl
   std::vector<feature_vector> features;
   std::vector<std::uint8_t> labels;
   features.reserve(examples.size());
-  // Calibration and metrics see the pairs as they are; the classifier trains on them with some
-  // known words forgotten, plus repeats.
-  std::vector<feature_vector> forgotten, repeats;
-  std::vector<std::uint8_t> repeat_labels;
-  forgotten.reserve(examples.size());
-  for (std::size_t k = 0; k < examples.size(); ++k) {
-    const paraphrase_example& example = examples[k];
+  for (const paraphrase_example& example : examples) {
     features.push_back(pair_features(s.hasher, s.counts, s.rare_below, example.a, example.b));
     labels.push_back(example.paraphrase);
-    const forgetting forget{settings.seed * 0x2545F4914F6CDD1Dull + k, forget_per_mille};
-    forgotten.push_back(
-        pair_features(s.hasher, s.counts, s.rare_below, example.a, example.b, forget));
-    if (k % same_every == 0) {
-      // A repeat is a paraphrase too: a user whose request has one wording says it again.
-      // Synthetic pairs never hold two equal sides, so without these the model has never seen
-      // a pair with nothing unmatched.
-      const std::vector<std::string>& side = (k / same_every) % 2 ? example.a : example.b;
-      repeats.push_back(pair_features(s.hasher, s.counts, s.rare_below, side, side, forget));
-      repeat_labels.push_back(1);
-    }
   }
-  s.model = detail::train_calibrated(features, labels, paraphrase_feature_bits, settings, forgotten,
-                                     repeats, repeat_labels);
+  s.model = detail::train_calibrated(features, labels, paraphrase_feature_bits, settings);
   return detector;
 }
 
