@@ -5,7 +5,9 @@
 # detector, default corroboration 10 / 0.8 / 3), one seed. Prints, per language, the wall time
 # and the headline numbers: harvested-label precision (Wilson lower bound), yield, the detectors'
 # held-out precision/recall, and the exact-match error before and after retraining on head and
-# tail utterances with the relative reduction and its 95% bootstrap interval. The full human
+# tail utterances with the relative reduction and its 95% bootstrap interval (errors are summed
+# over 3 NLU trainings with different seeds per side, --nlu-seeds, so that one training's luck,
+# about +-1% of the head errors on SLURP, does not pass for an effect). The full human
 # reports go to SCRATCH/evaluate-LANG.txt and the JSON to SCRATCH/evaluate-LANG.json.
 #
 #   bench/harvest_simulation.sh [--build DIR] [--data DIR] [--seed S] [--scratch DIR]

@@ -45,16 +45,19 @@ struct traffic_options {
     command.add_option("--users", settings.users, "Simulated users")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
-    command.add_option("--zipf", settings.zipf_exponent,
-                       "Zipf exponent s of frame popularity (1 / rank^s)")
+    command
+        .add_option("--zipf", settings.zipf_exponent,
+                    "Zipf exponent s of frame popularity (1 / rank^s)")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 4.0));
-    command.add_option("--fills", settings.fills_per_carrier,
-                       "Frames per carrier phrase (its own slot values and others observed)")
+    command
+        .add_option("--fills", settings.fills_per_carrier,
+                    "Frames per carrier phrase (its own slot values and others observed)")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100}));
-    command.add_option("--max-attempts", settings.max_attempts,
-                       "Tries per request before a simulated user gives up")
+    command
+        .add_option("--max-attempts", settings.max_attempts,
+                    "Tries per request before a simulated user gives up")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{20}));
     command.add_option("--noise", settings.noise_rate, "Share of turns with one ASR-noised word")
@@ -128,10 +131,11 @@ struct simulate_command {
                grouped(world.head_carriers()), grouped(world.tail_carriers()));
     fmt::print("NLU trained on {} head utterances{}\n", grouped(head.size()),
                nlu_out.empty() ? "" : ", saved to " + nlu_out);
-    fmt::print("{} turns: {} requests, {} failed at first, {} rephrase chains that worked, "
-               "{} gave up; {} turns with friction\n",
-               grouped(log.turns.size()), grouped(log.requests), grouped(log.failed_requests),
-               grouped(log.chains), grouped(log.gave_up), grouped(frictions));
+    fmt::print(
+        "{} turns: {} requests, {} failed at first, {} rephrase chains that worked, "
+        "{} gave up; {} turns with friction\n",
+        grouped(log.turns.size()), grouped(log.requests), grouped(log.failed_requests),
+        grouped(log.chains), grouped(log.gave_up), grouped(frictions));
     fmt::print("log written to {}\n", out_path);
   }
 };
@@ -176,8 +180,7 @@ struct evaluate_command {
     }
     if (!train_paths.empty() || !test_paths.empty())
       throw CLI::ValidationError("--data-dir", "give either --data-dir or --train and --test");
-    if (language.empty())
-      throw CLI::ValidationError("--data-dir", "needs --language en, de or it");
+    if (language.empty()) throw CLI::ValidationError("--data-dir", "needs --language en, de or it");
     const std::filesystem::path dir(data_dir);
     if (language == "en") {
       train_paths = {(dir / "slurp" / "devel.jsonl").string()};
@@ -219,55 +222,60 @@ struct evaluate_command {
     settings.simulation.seed = seed;
     settings.simulation.frame_seed = seed;
     progress_printer progress{"evaluate", {}};
-    const evaluation_report r =
-        evaluate_harvest(train, test, settings, [&](const std::string& stage, std::size_t d,
-                                                    std::size_t t) { progress(stage, d, t); });
+    const evaluation_report r = evaluate_harvest(
+        train, test, settings,
+        [&](const std::string& stage, std::size_t d, std::size_t t) { progress(stage, d, t); });
     const bool bar = meets_bar(r);
     if (json_output) {
-      json root{
-          {"language", language},
-          {"train", train_paths},
-          {"test", test_paths},
-          {"seed", seed},
-          {"train_utterances", r.train_utterances},
-          {"test_utterances", r.test_utterances},
-          {"head_carriers", r.head_carriers},
-          {"tail_carriers", r.tail_carriers},
-          {"nlu_training_utterances", r.nlu_training_utterances},
-          {"log", {{"turns", r.log_turns},
-                   {"requests", r.log_requests},
-                   {"failed_requests", r.log_failed_requests},
-                   {"chains", r.log_chains}}},
-          {"harvest", {{"turns", r.harvest.turns},
-                       {"pairs", r.harvest.pairs},
-                       {"paraphrases", r.harvest.paraphrases},
-                       {"frictions", r.harvest.frictions},
-                       {"chains", r.harvest.chains},
-                       {"projections", r.harvest.projections},
-                       {"rejected_projections", r.harvest.rejected_projections},
-                       {"utterances", r.harvest.utterances},
-                       {"kept", r.harvest.kept}}},
-          {"precision", {{"kept", r.kept},
-                         {"correct", r.kept_correct},
-                         {"precision", r.precision()},
-                         {"wilson_lower", r.precision_low}}},
-          {"yield", {{"kept", r.kept},
-                     {"failed_tail_utterances", r.failed_tail_utterances},
-                     {"harvested_tail_utterances", r.harvested_tail_utterances},
-                     {"frequent_failed_tail_utterances", r.frequent_failed_tail_utterances},
-                     {"harvested_frequent_tail_utterances", r.harvested_frequent_tail_utterances}}},
-          {"detectors", {{"paraphrase_synthetic_held_out", metrics_json(r.paraphrase_training)},
-                         {"paraphrase_log_pairs", metrics_json(r.paraphrase_on_log)},
-                         {"friction_held_out", metrics_json(r.friction_training)},
-                         {"friction_deployment_log", metrics_json(r.friction_on_log)}}},
-          {"errors", {{"test_head", comparison_json(r.test_head)},
-                      {"test_tail", comparison_json(r.test_tail)},
-                      {"test_unseen", comparison_json(r.test_unseen)},
-                      {"test_all", comparison_json(r.test_all)},
-                      {"filled_head", comparison_json(r.filled_head)},
-                      {"filled_tail", comparison_json(r.filled_tail)}}},
-          {"meets_bar", bar},
-          {"seconds", r.seconds}};
+      json root{{"language", language},
+                {"train", train_paths},
+                {"test", test_paths},
+                {"seed", seed},
+                {"train_utterances", r.train_utterances},
+                {"test_utterances", r.test_utterances},
+                {"head_carriers", r.head_carriers},
+                {"tail_carriers", r.tail_carriers},
+                {"nlu_training_utterances", r.nlu_training_utterances},
+                {"log",
+                 {{"turns", r.log_turns},
+                  {"requests", r.log_requests},
+                  {"failed_requests", r.log_failed_requests},
+                  {"chains", r.log_chains}}},
+                {"harvest",
+                 {{"turns", r.harvest.turns},
+                  {"pairs", r.harvest.pairs},
+                  {"paraphrases", r.harvest.paraphrases},
+                  {"frictions", r.harvest.frictions},
+                  {"chains", r.harvest.chains},
+                  {"projections", r.harvest.projections},
+                  {"rejected_projections", r.harvest.rejected_projections},
+                  {"utterances", r.harvest.utterances},
+                  {"kept", r.harvest.kept}}},
+                {"precision",
+                 {{"kept", r.kept},
+                  {"correct", r.kept_correct},
+                  {"precision", r.precision()},
+                  {"wilson_lower", r.precision_low}}},
+                {"yield",
+                 {{"kept", r.kept},
+                  {"failed_tail_utterances", r.failed_tail_utterances},
+                  {"harvested_tail_utterances", r.harvested_tail_utterances},
+                  {"frequent_failed_tail_utterances", r.frequent_failed_tail_utterances},
+                  {"harvested_frequent_tail_utterances", r.harvested_frequent_tail_utterances}}},
+                {"detectors",
+                 {{"paraphrase_synthetic_held_out", metrics_json(r.paraphrase_training)},
+                  {"paraphrase_log_pairs", metrics_json(r.paraphrase_on_log)},
+                  {"friction_held_out", metrics_json(r.friction_training)},
+                  {"friction_deployment_log", metrics_json(r.friction_on_log)}}},
+                {"errors",
+                 {{"test_head", comparison_json(r.test_head)},
+                  {"test_tail", comparison_json(r.test_tail)},
+                  {"test_unseen", comparison_json(r.test_unseen)},
+                  {"test_all", comparison_json(r.test_all)},
+                  {"filled_head", comparison_json(r.filled_head)},
+                  {"filled_tail", comparison_json(r.filled_tail)}}},
+                {"meets_bar", bar},
+                {"seconds", r.seconds}};
       std::cout << root.dump(2) << '\n';
     } else {
       print(r, bar);
@@ -281,30 +289,32 @@ struct evaluate_command {
     fmt::print("frugal harvest evaluate{}: train {} utterances, test {}\n",
                language.empty() ? "" : " (" + language + ")", grouped(r.train_utterances),
                grouped(r.test_utterances));
-    fmt::print("carrier phrases of the train split: {} head, {} tail; NLU trained on {} head "
-               "utterances\n",
-               grouped(r.head_carriers), grouped(r.tail_carriers),
-               grouped(r.nlu_training_utterances));
-    fmt::print("deployment log: {} turns, {} requests, {} failed at first, {} rephrase chains "
-               "that worked\n",
-               grouped(r.log_turns), grouped(r.log_requests), grouped(r.log_failed_requests),
-               grouped(r.log_chains));
+    fmt::print(
+        "carrier phrases of the train split: {} head, {} tail; NLU trained on {} head "
+        "utterances\n",
+        grouped(r.head_carriers), grouped(r.tail_carriers), grouped(r.nlu_training_utterances));
+    fmt::print(
+        "deployment log: {} turns, {} requests, {} failed at first, {} rephrase chains "
+        "that worked\n",
+        grouped(r.log_turns), grouped(r.log_requests), grouped(r.log_failed_requests),
+        grouped(r.log_chains));
     const harvest_summary& h = r.harvest;
-    fmt::print("harvest: {} pairs, {} paraphrases, {} frictions, {} chains, {} projections "
-               "({} rejected), {} utterances, {} kept\n",
-               grouped(h.pairs), grouped(h.paraphrases), grouped(h.frictions), grouped(h.chains),
-               grouped(h.projections), grouped(h.rejected_projections), grouped(h.utterances),
-               grouped(h.kept));
-    fmt::print("harvested-label precision: {} of {} kept examples equal the truth = {} (Wilson "
-               "95% lower bound {})\n",
-               grouped(r.kept_correct), grouped(r.kept), percent(r.precision()),
-               percent(r.precision_low));
-    fmt::print("yield: {} of {} distinct failed tail utterances harvested; {} of the {} said at "
-               "least {} times\n",
-               grouped(r.harvested_tail_utterances), grouped(r.failed_tail_utterances),
-               grouped(r.harvested_frequent_tail_utterances),
-               grouped(r.frequent_failed_tail_utterances),
-               settings.harvest.corroboration.min_occurrences);
+    fmt::print(
+        "harvest: {} pairs, {} paraphrases, {} frictions, {} chains, {} projections "
+        "({} rejected), {} utterances, {} kept\n",
+        grouped(h.pairs), grouped(h.paraphrases), grouped(h.frictions), grouped(h.chains),
+        grouped(h.projections), grouped(h.rejected_projections), grouped(h.utterances),
+        grouped(h.kept));
+    fmt::print(
+        "harvested-label precision: {} of {} kept examples equal the truth = {} (Wilson "
+        "95% lower bound {})\n",
+        grouped(r.kept_correct), grouped(r.kept), percent(r.precision()), percent(r.precision_low));
+    fmt::print(
+        "yield: {} of {} distinct failed tail utterances harvested; {} of the {} said at "
+        "least {} times\n",
+        grouped(r.harvested_tail_utterances), grouped(r.failed_tail_utterances),
+        grouped(r.harvested_frequent_tail_utterances), grouped(r.frequent_failed_tail_utterances),
+        settings.harvest.corroboration.min_occurrences);
     fmt::print("\n{:<36}  {:>8}  {:>9}  {:>6}  {:>8}\n", "detector (threshold 0.5)", "examples",
                "precision", "recall", "accuracy");
     const auto detector_row = [](const char* name, const detector_metrics& m) {
@@ -410,8 +420,13 @@ void add_harvest_simulate_commands(CLI::App& harvest) {
                     "their mean, so that one training's luck does not pass for an effect")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{16}));
-    sub->add_option("--harvest-fills", command->settings.harvest_fills,
-                    "Extra fills (other observed slot values) per harvested example when retraining")
+    sub->add_option("--nlu-epochs", command->settings.nlu.epochs,
+                    "Training epochs of the NLU (intent classifier and slot tagger)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100}));
+    sub->add_option(
+           "--harvest-fills", command->settings.harvest_fills,
+           "Extra fills (other observed slot values) per harvested example when retraining")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{0}, std::size_t{16}));
     command->traffic.add(*sub);

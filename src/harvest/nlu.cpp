@@ -34,7 +34,8 @@ std::vector<std::string> normalized_words(const std::vector<std::string>& tokens
   return words;
 }
 
-feature_vector intent_features(const std::vector<std::string>& words, const feature_hasher& hasher) {
+feature_vector intent_features(const std::vector<std::string>& words,
+                               const feature_hasher& hasher) {
   feature_vector features;
   std::string name;
   for (std::size_t i = 0; i <= words.size(); ++i) {
@@ -59,11 +60,16 @@ std::string word_shape(const std::string& token) {
   std::string shape;
   for (const unsigned char c : token) {
     char kind;
-    if (c >= '0' && c <= '9') kind = '0';
-    else if (c >= 'a' && c <= 'z') kind = 'a';
-    else if (c >= 'A' && c <= 'Z') kind = 'A';
-    else if (c >= 0x80) kind = 'u';
-    else kind = static_cast<char>(c);
+    if (c >= '0' && c <= '9')
+      kind = '0';
+    else if (c >= 'a' && c <= 'z')
+      kind = 'a';
+    else if (c >= 'A' && c <= 'Z')
+      kind = 'A';
+    else if (c >= 0x80)
+      kind = 'u';
+    else
+      kind = static_cast<char>(c);
     if (shape.empty() || shape.back() != kind) shape += kind;
   }
   return shape;
@@ -164,7 +170,9 @@ std::vector<std::string> read_labels(std::istream& in, const std::string& source
   return labels;
 }
 
-bool is_inside(const std::string& tag) { return tag.size() > 2 && tag.compare(0, 2, "I-") == 0; }
+bool is_inside(const std::string& tag) {
+  return tag.size() > 2 && tag.compare(0, 2, "I-") == 0;
+}
 
 // May `tag` follow `previous`? An I- tag only continues a slot of its own type.
 bool allowed_after(const std::string& previous, const std::string& tag) {
@@ -175,7 +183,8 @@ bool allowed_after(const std::string& previous, const std::string& tag) {
 
 }  // namespace
 
-nlu_model nlu_model::train(std::span<const annotated_utterance> data, const nlu_settings& settings) {
+nlu_model nlu_model::train(std::span<const annotated_utterance> data,
+                           const nlu_settings& settings) {
   if (data.empty()) throw std::invalid_argument("nlu_model::train: no training utterances");
   nlu_model model;
   std::map<std::string, std::uint32_t> intent_ids, tag_ids;

@@ -81,7 +81,9 @@ std::string noised_word(const std::string& word, frugal::detail::random_source& 
   return out;
 }
 
-double rounded(double value, double unit) { return std::round(value / unit) * unit; }
+double rounded(double value, double unit) {
+  return std::round(value / unit) * unit;
+}
 
 double wilson_lower(std::size_t successes, std::size_t n, double z = 1.959963984540054) {
   if (n == 0) return 0.0;
@@ -104,9 +106,12 @@ std::string annotation_signature(const annotated_utterance& utterance) {
 
 const char* phrase_kind_name(phrase_kind kind) {
   switch (kind) {
-    case phrase_kind::head: return "head";
-    case phrase_kind::tail: return "tail";
-    case phrase_kind::unseen: return "unseen";
+    case phrase_kind::head:
+      return "head";
+    case phrase_kind::tail:
+      return "tail";
+    case phrase_kind::unseen:
+      return "unseen";
   }
   return "?";
 }
@@ -202,7 +207,8 @@ phrase_kind simulation_world::kind_of(const annotated_utterance& utterance) cons
   return carriers_[found->second].tail ? phrase_kind::tail : phrase_kind::head;
 }
 
-annotated_utterance simulation_world::fill(std::size_t index, const values_map& values_by_type) const {
+annotated_utterance simulation_world::fill(std::size_t index,
+                                           const values_map& values_by_type) const {
   const carrier& c = carriers_[index];
   annotated_utterance out;
   out.intent = c.intent;
@@ -270,7 +276,8 @@ std::vector<annotated_utterance> simulation_world::head_training_data(std::size_
     if (carriers_[c].tail) continue;
     data.push_back(own_utterance(c));
     if (carriers_[c].own_values.empty()) continue;  // nothing to vary
-    for (std::size_t f = 0; f < extra_fills; ++f) data.push_back(fill(c, random_values(*this, c, random)));
+    for (std::size_t f = 0; f < extra_fills; ++f)
+      data.push_back(fill(c, random_values(*this, c, random)));
   }
   return data;
 }
@@ -337,7 +344,8 @@ simulated_log simulate_log(const simulation_world& world, const nlu_model& model
   const auto predict = [&](const std::vector<std::string>& tokens) -> const nlu_hypothesis& {
     std::string key = join(tokens);
     auto found = predictions.find(key);
-    if (found == predictions.end()) found = predictions.emplace(std::move(key), model.predict(tokens)).first;
+    if (found == predictions.end())
+      found = predictions.emplace(std::move(key), model.predict(tokens)).first;
     return found->second;
   };
 
@@ -382,9 +390,11 @@ simulated_log simulate_log(const simulation_world& world, const nlu_model& model
           t.logged.status = "200";
         } else {
           const double u = random.unit();
-          t.logged.status = u < settings.wrong_action_share                              ? "200"
-                            : u < settings.wrong_action_share + 0.6 * (1 - settings.wrong_action_share) ? "no_match"
-                                                                                         : "error";
+          t.logged.status =
+              u < settings.wrong_action_share ? "200"
+              : u < settings.wrong_action_share + 0.6 * (1 - settings.wrong_action_share)
+                  ? "no_match"
+                  : "error";
         }
         if (attempt == 1 && !right) ++log.failed_requests;
         if (attempt > 1 && right) ++log.chains;
@@ -593,18 +603,19 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
     for (const turn_pair& p : pair_turns(turns, settings.harvest.max_gap)) {
       const annotated_utterance& a = log.turns[p.first].truth;
       const annotated_utterance& b = log.turns[p.second].truth;
-      log_pairs.push_back({a.tokens, b.tokens,
-                           a.intent == b.intent && slot_values(a) == slot_values(b), "log"});
+      log_pairs.push_back(
+          {a.tokens, b.tokens, a.intent == b.intent && slot_values(a) == slot_values(b), "log"});
     }
-    report.paraphrase_on_log = paraphrases.evaluate(log_pairs, settings.harvest.paraphrase_threshold);
+    report.paraphrase_on_log =
+        paraphrases.evaluate(log_pairs, settings.harvest.paraphrase_threshold);
   }
 
   say("harvesting", 0, 1);
-  const harvest_result harvested = run_harvest(
-      turns, paraphrases, frictions, settings.harvest,
-      [&](const char* stage, std::size_t done, std::size_t total) {
-        say(std::string("harvesting: ") + stage, done, total);
-      });
+  const harvest_result harvested =
+      run_harvest(turns, paraphrases, frictions, settings.harvest,
+                  [&](const char* stage, std::size_t done, std::size_t total) {
+                    say(std::string("harvesting: ") + stage, done, total);
+                  });
   report.harvest = harvested.summary;
 
   // The truth of each failed utterance: the annotation most of its failed turns carried.
@@ -684,9 +695,15 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
     const std::size_t after = wrong_count(new_models, utterance);
     all.add(before, after);
     switch (world.kind_of(utterance)) {
-      case phrase_kind::head: head.add(before, after); break;
-      case phrase_kind::tail: tail.add(before, after); break;
-      case phrase_kind::unseen: unseen.add(before, after); break;
+      case phrase_kind::head:
+        head.add(before, after);
+        break;
+      case phrase_kind::tail:
+        tail.add(before, after);
+        break;
+      case phrase_kind::unseen:
+        unseen.add(before, after);
+        break;
     }
   }
   {

@@ -17,9 +17,9 @@ TEST(HarvestExample, RunsEndToEndAndHarvestsTrueLabels) {
   const fs::path root = fs::path(FRUGAL_TEST_DATA_DIR).parent_path().parent_path();
   const fs::path out = fs::temp_directory_path() / "frugal-harvest-example-test";
   fs::remove_all(out);
-  const auto result = frugal::e2e::run_command(
-      {(root / "examples/harvest.sh").string(), "--quick", "--out-dir", out.string(), "--frugal",
-       FRUGAL_CLI_PATH, "--data", FRUGAL_SHARED_DATA_DIR});
+  const auto result = frugal::e2e::run_command({(root / "examples/harvest.sh").string(), "--quick",
+                                                "--out-dir", out.string(), "--frugal",
+                                                FRUGAL_CLI_PATH, "--data", FRUGAL_SHARED_DATA_DIR});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   // "N harvested examples, M with the true intent and slots": the example's own check against
   // the truth the simulator kept in the log. At least 10 kept, at least 95% of them right.

@@ -108,7 +108,9 @@ TEST(HarvestSimulation, FrictionIsTheTruthAndChainsRephrase) {
     const bool wrong = !nlu_model::correct(s.model.predict(t.logged.tokens), t.truth);
     ASSERT_TRUE(t.logged.friction.has_value());
     EXPECT_EQ(*t.logged.friction, wrong);
-    if (!wrong) EXPECT_EQ(t.logged.status, "200");
+    if (!wrong) {
+      EXPECT_EQ(t.logged.status, "200");
+    }
     frictions += wrong;
     failed_statuses_200 += wrong && t.logged.status == "200";
     noisy += t.noisy;

@@ -138,8 +138,9 @@ TEST(SynthPairs, EveryPairIsWhatItsKindSays) {
       // Carriers of the data keep the intent; a slot-type change may also keep the original
       // carrier with a new type in the slot, which no data utterance has.
       ASSERT_NE(a_intent == intent_of.end() ? b_intent : a_intent, intent_of.end());
-      if (a_intent != intent_of.end() && b_intent != intent_of.end())
+      if (a_intent != intent_of.end() && b_intent != intent_of.end()) {
         EXPECT_EQ(a_intent->second, b_intent->second);
+      }
       if (pair.kind == "slot-value") {
         EXPECT_NE(a_intent, intent_of.end());
         EXPECT_NE(b_intent, intent_of.end());

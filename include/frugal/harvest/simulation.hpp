@@ -112,7 +112,7 @@ struct simulated_turn {
   annotated_utterance truth;  ///< tokens = logged.tokens
   bool tail = false;          ///< said with a tail carrier
   bool noisy = false;
-  std::size_t attempt = 1;    ///< 1 = the request, 2.. = rephrases
+  std::size_t attempt = 1;  ///< 1 = the request, 2.. = rephrases
 };
 
 struct simulated_log {
@@ -133,9 +133,9 @@ std::string simulated_log_text(const simulated_log& log);
 // ---- evaluation -------------------------------------------------------------------------------
 
 struct evaluation_settings {
-  simulation_settings simulation;        ///< the deployment traffic
-  std::size_t friction_turns = 30000;    ///< the separate labelled log for the friction detector
-  std::size_t training_fills = 2;        ///< extra fills per head carrier in the NLU's data
+  simulation_settings simulation;      ///< the deployment traffic
+  std::size_t friction_turns = 30000;  ///< the separate labelled log for the friction detector
+  std::size_t training_fills = 2;      ///< extra fills per head carrier in the NLU's data
   /// Extra fills per harvested example in the retraining data (other observed slot values).
   std::size_t harvest_fills = 2;
   /// NLU trainings (seeds) on each side of the before/after comparison. One training is one draw
@@ -147,7 +147,7 @@ struct evaluation_settings {
   std::size_t paraphrase_pairs_per_utterance = 16;
   nlu_settings nlu;
   harvest_settings harvest;
-  std::uint64_t seed = 1;                ///< world split, NLU, detectors (simulation has its own)
+  std::uint64_t seed = 1;  ///< world split, NLU, detectors (simulation has its own)
 };
 
 /// Exact-match errors of the old and the new NLU on one set of test utterances.
