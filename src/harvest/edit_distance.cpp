@@ -7,39 +7,42 @@
 #include <utility>
 #include <vector>
 
+#include "frugal/error.hpp"
+
 namespace frugal::harvest {
-namespace {
-
-// Myers/Hyyrö for a pattern of 1 to 64 symbols against any text. Bit i of the vertical delta
-// vectors describes row i + 1 of the dynamic-programming matrix (pattern prefix of length i + 1);
-// `score` tracks the last row, D[m][j], column by column.
-std::size_t bit_parallel(std::span<const std::uint32_t> pattern,
-                         std::span<const std::uint32_t> text) {
-  const std::size_t m = pattern.size();
-  // Peq: for each distinct pattern symbol, the rows where it occurs; sorted for binary search
-  // (a pattern has at most 64 distinct symbols, so this beats a hash map).
-  std::vector<std::pair<std::uint32_t, std::uint64_t>> equal;
-  equal.reserve(m);
-  for (std::size_t i = 0; i < m; ++i) equal.emplace_back(pattern[i], std::uint64_t{1} << i);
-  std::sort(equal.begin(), equal.end());
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < equal.size(); ++i) {
-    if (kept > 0 && equal[kept - 1].first == equal[i].first)
-      equal[kept - 1].second |= equal[i].second;
+void bit_parallel_pattern::assign(std::span<const std::uint32_t> symbols) {
+  FRUGAL_ASSERT(!symbols.empty() && symbols.size() <= 64);
+  for (const std::uint32_t symbol : symbols_)
+    if (symbol < 128) ascii_[symbol] = 0;
+  other_.clear();
+  symbols_.assign(symbols.begin(), symbols.end());
+  // Peq: for each distinct symbol, the pattern positions where it occurs.
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    const std::uint64_t bit = std::uint64_t{1} << i;
+    if (symbols[i] < 128) {
+      ascii_[symbols[i]] |= bit;
+      continue;
+    }
+    auto found = std::find_if(other_.begin(), other_.end(),
+                              [&](const auto& entry) { return entry.first == symbols[i]; });
+    if (found == other_.end())
+      other_.emplace_back(symbols[i], bit);
     else
-      equal[kept++] = equal[i];
+      found->second |= bit;
   }
-  equal.resize(kept);
+}
 
+// Myers/Hyyrö. Bit i of the vertical delta vectors describes row i + 1 of the
+// dynamic-programming matrix (pattern prefix of length i + 1); `score` tracks the last row,
+// D[m][j], column by column.
+std::size_t bit_parallel_pattern::distance(std::span<const std::uint32_t> text) const {
+  const std::size_t m = symbols_.size();
   const std::uint64_t last = std::uint64_t{1} << (m - 1);
   std::uint64_t positive = ~std::uint64_t{0};  // Pv: every vertical delta +1 in column 0
   std::uint64_t negative = 0;                  // Mv
   std::size_t score = m;
   for (const std::uint32_t symbol : text) {
-    const auto found = std::lower_bound(equal.begin(), equal.end(), symbol,
-                                        [](const std::pair<std::uint32_t, std::uint64_t>& entry,
-                                           std::uint32_t value) { return entry.first < value; });
-    const std::uint64_t eq = found != equal.end() && found->first == symbol ? found->second : 0;
+    const std::uint64_t eq = mask(symbol);
     const std::uint64_t xv = eq | negative;
     const std::uint64_t xh = (((eq & positive) + positive) ^ positive) | eq;
     std::uint64_t horizontal_plus = negative | ~(xh | positive);
@@ -56,8 +59,6 @@ std::size_t bit_parallel(std::span<const std::uint32_t> pattern,
   }
   return score;
 }
-
-}  // namespace
 
 std::size_t levenshtein_reference(std::span<const std::uint32_t> a,
                                   std::span<const std::uint32_t> b) {
@@ -80,7 +81,11 @@ std::size_t levenshtein(std::span<const std::uint32_t> a, std::span<const std::u
   // The distance is symmetric: the shorter sequence is the pattern.
   if (a.size() > b.size()) std::swap(a, b);
   if (a.empty()) return b.size();
-  if (a.size() <= 64) return bit_parallel(a, b);
+  if (a.size() <= 64) {
+    bit_parallel_pattern pattern;
+    pattern.assign(a);
+    return pattern.distance(b);
+  }
   return levenshtein_reference(b, a);  // O(min) memory: the row spans the shorter
 }
 

@@ -30,68 +30,6 @@
 namespace frugal::harvest {
 namespace {
 
-// A word of up to 64 code points as a bit-parallel pattern: for every symbol, the positions
-// where it occurs. ASCII symbols index a table; the few others are searched linearly.
-class pattern_index {
- public:
-  void assign(std::span<const std::uint32_t> symbols) {
-    for (const std::uint32_t symbol : symbols_)
-      if (symbol < 128) ascii_[symbol] = 0;
-    other_.clear();
-    symbols_.assign(symbols.begin(), symbols.end());  // owned: the vocabulary may be reset
-    for (std::size_t i = 0; i < symbols.size(); ++i) {
-      const std::uint64_t bit = std::uint64_t{1} << i;
-      if (symbols[i] < 128) {
-        ascii_[symbols[i]] |= bit;
-        continue;
-      }
-      auto found = std::find_if(other_.begin(), other_.end(),
-                                [&](const auto& entry) { return entry.first == symbols[i]; });
-      if (found == other_.end())
-        other_.emplace_back(symbols[i], bit);
-      else
-        found->second |= bit;
-    }
-  }
-
-  // Levenshtein distance between the pattern (1 to 64 symbols) and `text` (Hyyrö 2001).
-  std::size_t distance(std::span<const std::uint32_t> text) const {
-    const std::size_t m = symbols_.size();
-    const std::uint64_t last = std::uint64_t{1} << (m - 1);
-    std::uint64_t positive = ~std::uint64_t{0};
-    std::uint64_t negative = 0;
-    std::size_t score = m;
-    for (const std::uint32_t symbol : text) {
-      const std::uint64_t eq = mask(symbol);
-      const std::uint64_t xv = eq | negative;
-      const std::uint64_t xh = (((eq & positive) + positive) ^ positive) | eq;
-      std::uint64_t horizontal_plus = negative | ~(xh | positive);
-      std::uint64_t horizontal_minus = positive & xh;
-      if (horizontal_plus & last)
-        ++score;
-      else if (horizontal_minus & last)
-        --score;
-      horizontal_plus = (horizontal_plus << 1) | 1;
-      horizontal_minus <<= 1;
-      positive = horizontal_minus | ~(xv | horizontal_plus);
-      negative = horizontal_plus & xv;
-    }
-    return score;
-  }
-
- private:
-  std::uint64_t mask(std::uint32_t symbol) const {
-    if (symbol < 128) return ascii_[symbol];
-    for (const auto& [value, bits] : other_)
-      if (value == symbol) return bits;
-    return 0;
-  }
-
-  std::array<std::uint64_t, 128> ascii_{};
-  std::vector<std::pair<std::uint32_t, std::uint64_t>> other_;
-  std::vector<std::uint32_t> symbols_;
-};
-
 constexpr int none = -1;
 
 // Raw spelling -> word id in front of word_vocabulary: open addressing with a cheap hash over
@@ -198,7 +136,7 @@ class projector {
   std::vector<std::size_t> candidates_, deferred_, slot_order_;
   std::vector<char> in_slot_;
   std::vector<target_span> spans_;
-  pattern_index pattern_;
+  bit_parallel_pattern pattern_;
   std::size_t pattern_word_ = 0;
   bool pattern_valid_ = false;
 };
