@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -24,6 +25,17 @@ std::vector<std::string> split_list(const std::string& text) {
     start = comma + 1;
   }
   return items;
+}
+
+CLI::Validator finite_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (end != text.c_str() && !std::isfinite(value)) return "must be a finite number";
+        return {};
+      },
+      "FINITE");
 }
 
 std::string grouped(std::size_t value) {

@@ -63,6 +63,10 @@ std::string rule_syntax_check(const std::string& text);
 /// `text` as one RFC 4180 field: in double quotes, inner quotes doubled (queue and next files).
 std::string csv_quoted(std::string_view text);
 
+/// CLI11 check for a floating-point option: rejects "nan" and infinities, which CLI::Range and
+/// CLI::NonNegativeNumber let through (every comparison with NaN is false). Chain it before them.
+CLI::Validator finite_number();
+
 /// A number with thousands separators, for human tables.
 std::string grouped(std::size_t value);
 

@@ -133,6 +133,7 @@ void add_harvest_project_command(CLI::App& harvest) {
   sub->add_option("--max-distance", command->max_distance,
                   "Words align only when edit distance / longer length <= this")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--out", command->out_path,
                   "Write the result lines here (atomically); stdout then gets the summary");

@@ -186,14 +186,17 @@ void add_harvest_run_command(CLI::App& harvest) {
   sub->add_option("--max-gap", s.max_gap,
                   "Seconds from one turn to the next for them to pair (inclusive)")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--paraphrase-threshold", s.paraphrase_threshold,
                   "A pair is a rephrase when P(paraphrase) >= this")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--friction-threshold", s.friction_threshold,
                   "A turn failed when P(friction) >= this")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--method", command->method,
                   "Label projection: slot-first (slot words aligned first) or greedy (the "
@@ -202,14 +205,17 @@ void add_harvest_run_command(CLI::App& harvest) {
       ->check(CLI::IsMember({"slot-first", "greedy"}));
   sub->add_option("--min-occurrences", s.corroboration.min_occurrences,
                   "Keep an utterance seen (projected or rejected) at least this often")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000000}));
   sub->add_option("--min-agreement", s.corroboration.min_agreement,
                   "... whose modal projection has at least this share of its occurrences")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--min-users", s.corroboration.min_users,
                   "... from at least this many distinct users")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000000}));
   sub->add_option("--confidence", s.corroboration.confidence,
                   "Confidence level of the Wilson lower bound on agreement (reported only)")
       ->capture_default_str()

@@ -132,6 +132,7 @@ TEST_F(ProjectCli, UsageErrorsExit2) {
   const std::string path = write("pairs.jsonl", pairs_text);
   EXPECT_EQ(frugal({path, "--method", "hungarian"}).exit_code, 2);
   EXPECT_EQ(frugal({path, "--max-distance", "1.5"}).exit_code, 2);
+  EXPECT_EQ(frugal({path, "--max-distance", "nan"}).exit_code, 2);  // NaN passes CLI::Range
   EXPECT_EQ(frugal({}).exit_code, 2);
   EXPECT_EQ(frugal({(dir_ / "missing.jsonl").string()}).exit_code, 3);
 }

@@ -315,7 +315,14 @@ TEST_F(HarvestRunCli, BadOptionsAreUsageErrors) {
                                              {"--min-agreement", "2"},
                                              {"--method", "fastest"},
                                              {"--confidence", "1"},
-                                             {"--min-users", "many"}}) {
+                                             {"--min-users", "many"},
+                                             // NaN passes CLI::Range; -1 wraps in size_t.
+                                             {"--max-gap", "nan"},
+                                             {"--paraphrase-threshold", "nan"},
+                                             {"--min-agreement", "nan"},
+                                             {"--min-occurrences", "-1"},
+                                             {"--min-users", "-1"},
+                                             {"--min-users", "0"}}) {
     std::vector<std::string> arguments{log_.string(), "--out", out.string()};
     for (const std::string& option : model_options()) arguments.push_back(option);
     arguments.insert(arguments.end(), extra.begin(), extra.end());
