@@ -74,11 +74,15 @@ std::vector<paraphrase_example> natural_pairs(const std::vector<annotated_uttera
   return pairs;
 }
 
+// Each share with its 95% Wilson interval (detector_metrics).
 void print_metrics(const std::string& what, const detector_metrics& m) {
-  fmt::print(
-      "  {:<26} n={:<6} pos={:<6} precision {:.3f}  recall {:.3f}  accuracy {:.3f}  ECE {:.3f}\n",
-      what, m.examples, m.positives, m.precision, m.recall, m.accuracy,
-      m.expected_calibration_error);
+  const auto share = [](double value, const frugal::estimation::proportion_interval& interval) {
+    return fmt::format("{:.3f} [{:.3f}, {:.3f}]", value, interval.lower, interval.upper);
+  };
+  fmt::print("  {:<26} n={:<6} pos={:<6} precision {}  recall {}  accuracy {}  ECE {:.3f}\n", what,
+             m.examples, m.positives, share(m.precision, m.precision_interval),
+             share(m.recall, m.recall_interval), share(m.accuracy, m.accuracy_interval),
+             m.expected_calibration_error);
 }
 
 void per_kind(const paraphrase_detector& detector, const std::vector<paraphrase_example>& pairs) {

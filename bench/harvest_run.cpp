@@ -2,8 +2,9 @@
 // parsing (with every check of DESIGN.md §4), pairing, and the whole pipeline with cheap stand-in
 // scorers (so that the detectors' cost, measured by their own benches, is left out), plus
 // corroboration alone. Baselines in the same process: bare JSON parsing of the same lines
-// (what the checks cost on top of nlohmann), and pairing by sorting on (user, session) strings
-// (what interning saves).
+// (what the checks cost on top of nlohmann), pairing by sorting on (user, session) strings
+// (what interning saves), and utterance_key() per vote (what corroboration's once-per-spelling
+// normalization saves, on ASCII words and on accented ones).
 //
 //   frugal_harvest_run [--turns N] [--seed S]
 //
@@ -26,6 +27,7 @@
 #include <tuple>
 #include <vector>
 
+#include "frugal/harvest/annotation.hpp"
 #include "frugal/harvest/corroboration.hpp"
 #include "frugal/harvest/interaction_log.hpp"
 #include "frugal/harvest/pairing.hpp"
@@ -234,6 +236,33 @@ int main(int argc, char** argv) {
   const double corroboration = seconds_since(start);
   row("corroborate (one vote per turn)", corroboration,
       fmt::format("{} distinct utterances", corroborated.size()));
+  // Baseline: utterance_key() of every vote, which is how corroborate grouped votes before it
+  // normalized each distinct spelling once. Then both on the same votes with "é" appended to
+  // every word, so that normalization takes the ICU path (German, Italian logs) instead of the
+  // ASCII one.
+  const auto keys_per_vote = [](const std::vector<projection_vote>& all) {
+    std::size_t bytes = 0;
+    for (const projection_vote& vote : all) bytes += utterance_key(vote.projection.tokens).size();
+    return bytes;
+  };
+  start = clock_type::now();
+  std::size_t key_bytes = keys_per_vote(votes);
+  row("baseline: utterance_key per vote", seconds_since(start),
+      fmt::format("{:.1f}x corroborate's time", seconds_since(start) / corroboration));
+  std::vector<projection_vote> accented = votes;
+  for (projection_vote& vote : accented)
+    for (std::string& token : vote.projection.tokens) token += "\u00e9";
+  start = clock_type::now();
+  const std::size_t accented_utterances = corroborate(accented).size();
+  const double accented_corroboration = seconds_since(start);
+  row("corroborate, accented words", accented_corroboration,
+      fmt::format("{} distinct utterances", accented_utterances));
+  start = clock_type::now();
+  key_bytes += keys_per_vote(accented);
+  const double accented_keys = seconds_since(start);
+  row("baseline: utterance_key, accented", accented_keys,
+      fmt::format("{:.1f}x corroborate's time ({} key bytes)",
+                  accented_keys / accented_corroboration, key_bytes));
   row("total: parse + run_harvest", parse + pipeline, "");
   return 0;
 }

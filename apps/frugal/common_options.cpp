@@ -128,9 +128,11 @@ io::read_options prediction_options::read_options() const {
 void plan_options::add(CLI::App& command) {
   command.add_option("--margin", margin, "Target margin of error E of every set's precision")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(1e-6, 0.999999));
   command.add_option("--confidence", confidence, "Confidence level C of the intervals")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(0.5, 0.999999));
   command.add_option("--seed", seed, "Seed of the priorities and random draws")
       ->capture_default_str();

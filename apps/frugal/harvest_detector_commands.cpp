@@ -23,28 +23,21 @@
 #include "frugal/harvest/paraphrase_pairs.hpp"
 #include "frugal/io/output_file.hpp"
 #include "harvest_commands.hpp"
+#include "harvest_metrics_output.hpp"
 
 namespace frugal::cli {
 namespace {
 
 using json = nlohmann::ordered_json;
 
-json metrics_json(const harvest::detector_metrics& m) {
-  return json{{"examples", m.examples},
-              {"positives", m.positives},
-              {"threshold", m.threshold},
-              {"precision", m.precision},
-              {"recall", m.recall},
-              {"accuracy", m.accuracy},
-              {"expected_calibration_error", m.expected_calibration_error}};
-}
-
 void print_metrics(const char* what, const harvest::detector_metrics& m) {
-  fmt::print(
-      "{:<10} {:>8} examples ({} positive)  precision {:.4f}  recall {:.4f}  accuracy {:.4f}  ECE "
-      "{:.4f}  (threshold {})\n",
-      what, grouped(m.examples), grouped(m.positives), m.precision, m.recall, m.accuracy,
-      m.expected_calibration_error, m.threshold);
+  fmt::print("{:<10} {:>8} examples ({} positive, {} flagged at threshold {})  ECE {:.4f}\n", what,
+             grouped(m.examples), grouped(m.positives), grouped(m.flagged), m.threshold,
+             m.expected_calibration_error);
+  fmt::print("{:<10} precision {}  recall {}  accuracy {}  [95% Wilson]\n", "",
+             share_with_interval(m.precision, m.precision_interval),
+             share_with_interval(m.recall, m.recall_interval),
+             share_with_interval(m.accuracy, m.accuracy_interval));
 }
 
 void print_skips(const std::string& path, std::size_t skipped,
@@ -73,7 +66,8 @@ struct training_options {
         .add_option("--calibration-fraction", settings.calibration_fraction,
                     "Share held out to fit the calibration and measure the model")
         ->capture_default_str()
-        ->check(CLI::Range(0.01, 0.9));
+        ->check(CLI::Range(0.01, 0.9))
+        ->check(finite_number());
     command.add_option("--test", test_path, test_help);
     command.add_flag("--skip-bad", skip_bad, "Skip (and count) malformed lines instead of failing");
     command.add_flag("--json", json_output, "Machine-readable output on stdout");
@@ -95,8 +89,8 @@ void report_metrics(const char* name, const training_options& options,
                     const harvest::detector_metrics& held_out,
                     const harvest::detector_metrics* test, std::size_t skipped) {
   if (options.json_output) {
-    json root{{"model", options.out}, {"held_out", metrics_json(held_out)}};
-    if (test) root["test"] = metrics_json(*test);
+    json root{{"model", options.out}, {"held_out", detector_metrics_json(held_out)}};
+    if (test) root["test"] = detector_metrics_json(*test);
     root["skipped"] = skipped;
     std::cout << root.dump(2) << '\n';
     return;

@@ -38,9 +38,9 @@ json example_json(const harvest::corroborated_example& candidate, bool with_verd
   return line;
 }
 
-void write_examples(const std::string& path,
+void stage_examples(io::staged_outputs& outputs, const std::string& path,
                     const std::vector<harvest::corroborated_example>& candidates, bool kept_only) {
-  io::write_file_atomically(path, [&](std::ostream& out) {
+  outputs.stage(path, [&](std::ostream& out) {
     for (const harvest::corroborated_example& candidate : candidates)
       if (candidate.kept || !kept_only) out << example_json(candidate, !kept_only).dump() << '\n';
   });
@@ -86,9 +86,14 @@ struct harvest_run_command {
           if (done == total && std::string_view(stage) == "corroboration") fmt::print(stderr, "\n");
         });
 
-    // Every input has been read and checked by now, so bad input leaves no output behind.
-    if (!candidates_path.empty()) write_examples(candidates_path, result.candidates, false);
-    write_examples(out_path, result.candidates, true);
+    // Every input has been read and checked by now, so bad input leaves no output behind; and
+    // --out and --candidates appear together or not at all (an unwritable --out must not leave
+    // a candidates file that looks like a finished run).
+    io::staged_outputs outputs;
+    if (!candidates_path.empty())
+      stage_examples(outputs, candidates_path, result.candidates, false);
+    stage_examples(outputs, out_path, result.candidates, true);
+    outputs.commit();
 
     if (json_output)
       print_json(log, result.summary);

@@ -8,16 +8,20 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common_options.hpp"
 #include "frugal/error.hpp"
+#include "frugal/estimation/intervals.hpp"
 #include "frugal/harvest/datasets.hpp"
 #include "frugal/harvest/nlu.hpp"
+#include "frugal/harvest/paraphrase.hpp"
 #include "frugal/harvest/simulation.hpp"
 #include "frugal/io/output_file.hpp"
 #include "harvest_commands.hpp"
+#include "harvest_metrics_output.hpp"
 
 namespace frugal::cli {
 namespace {
@@ -35,6 +39,39 @@ std::vector<annotated_utterance> read_all(const std::vector<std::string>& paths)
   return data;
 }
 
+std::string joined(const std::vector<std::string>& paths) {
+  std::string text;
+  for (const std::string& path : paths) text += (text.empty() ? "" : ", ") + path;
+  return text;
+}
+
+// The NLU's two classifiers, intent and slot tagger, each need two classes or more, and it
+// needs an utterance to learn from. The library rejects less as a caller's mistake
+// (std::invalid_argument, an internal error here); for these commands it is a property of the
+// data files, so it is bad input naming them. `head` is what the NLU would be trained on.
+void check_nlu_training_data(const std::vector<annotated_utterance>& head,
+                             const std::vector<std::string>& paths) {
+  const std::string files = joined(paths);
+  if (head.empty())
+    throw input_error(files, 0, 0,
+                      "no utterance can be simulated: each has a token that is empty, more "
+                      "than one word or not UTF-8");
+  std::set<std::string> intents;
+  bool any_slot = false;
+  for (const annotated_utterance& utterance : head) {
+    intents.insert(utterance.intent);
+    any_slot = any_slot || !utterance.slots.empty();
+  }
+  if (intents.size() < 2)
+    throw input_error(files, 0, 0,
+                      fmt::format("every utterance has the intent \"{}\"; the NLU's intent "
+                                  "classifier needs two intents or more",
+                                  *intents.begin()));
+  if (!any_slot)
+    throw input_error(files, 0, 0,
+                      "no utterance has a slot; the NLU's slot tagger needs one at least");
+}
+
 // The traffic options simulate and evaluate share.
 struct traffic_options {
   simulation_settings settings;
@@ -49,6 +86,7 @@ struct traffic_options {
         .add_option("--zipf", settings.zipf_exponent,
                     "Zipf exponent s of frame popularity (1 / rank^s)")
         ->capture_default_str()
+        ->check(finite_number())
         ->check(CLI::Range(0.0, 4.0));
     command
         .add_option("--fills", settings.fills_per_carrier,
@@ -62,6 +100,7 @@ struct traffic_options {
         ->check(CLI::Range(std::size_t{1}, std::size_t{20}));
     command.add_option("--noise", settings.noise_rate, "Share of turns with one ASR-noised word")
         ->capture_default_str()
+        ->check(finite_number())
         ->check(CLI::Range(0.0, 1.0));
   }
 };
@@ -91,9 +130,8 @@ struct simulate_command {
     progress_printer progress{"simulate", {}};
     progress("building the world", 0, 1);
     const simulation_world world = simulation_world::build(data, seed);
-    if (world.carriers().empty())
-      throw input_error("--data: no utterance can be simulated (no tokens)");
     const std::vector<annotated_utterance> head = world.head_training_data(training_fills, seed);
+    check_nlu_training_data(head, data_paths);
     progress("training the NLU on the head carriers", 0, 1);
     nlu_settings nlu;
     nlu.seed = seed;
@@ -104,8 +142,11 @@ struct simulate_command {
     settings.frame_seed = seed;
     const simulated_log log = simulate_log(world, model, settings);
     const std::string text = simulated_log_text(log);
-    io::write_file_atomically(out_path, [&](std::ostream& out) { out << text; });
-    if (!nlu_out.empty()) model.save(nlu_out);
+    // The log and the model that produced it appear together or not at all.
+    io::staged_outputs outputs;
+    outputs.stage(out_path, [&](std::ostream& out) { out << text; });
+    if (!nlu_out.empty()) outputs.stage(nlu_out, [&](std::ostream& out) { model.write(out); });
+    outputs.commit();
 
     std::size_t frictions = 0;
     for (const simulated_turn& t : log.turns) frictions += t.logged.friction.value_or(false);
@@ -151,14 +192,18 @@ json comparison_json(const error_comparison& c) {
               {"reduction_interval", {c.reduction_low, c.reduction_high}}};
 }
 
-json metrics_json(const detector_metrics& m) {
-  return json{{"examples", m.examples},
-              {"positives", m.positives},
-              {"threshold", m.threshold},
-              {"precision", m.precision},
-              {"recall", m.recall},
-              {"accuracy", m.accuracy},
-              {"expected_calibration_error", m.expected_calibration_error}};
+// Yield is a share of the failed tail utterances, so it carries its 95% Wilson interval too.
+estimation::proportion_interval yield_wilson(std::size_t harvested, std::size_t failed) {
+  return estimation::interval_for_proportion(estimation::interval_method::wilson, double(harvested),
+                                             double(failed), 0, 0.95);
+}
+json yield_interval(std::size_t harvested, std::size_t failed) {
+  const auto interval = yield_wilson(harvested, failed);
+  return json::array({interval.lower, interval.upper});
+}
+std::string yield_text(std::size_t harvested, std::size_t failed) {
+  const double share = failed == 0 ? 0.0 : double(harvested) / double(failed);
+  return share_with_interval(share, yield_wilson(harvested, failed), 3);
 }
 
 struct evaluate_command {
@@ -210,6 +255,24 @@ struct evaluate_command {
            !regressed(r.test_head) && !regressed(r.filled_head);
   }
 
+  // The NLU and the paraphrase detector learn from the head of the train split; what they
+  // cannot learn from is bad input naming the files. Builds the same world, head data and
+  // synthetic pairs as evaluate_harvest() will (cheap beside its trainings and simulations).
+  void check_evaluation_training_data(const std::vector<annotated_utterance>& train) const {
+    const std::vector<annotated_utterance> head =
+        simulation_world::build(train, settings.seed)
+            .head_training_data(settings.training_fills, settings.seed);
+    check_nlu_training_data(head, train_paths);
+    synth_pair_settings pair_settings;
+    pair_settings.seed = settings.seed;
+    pair_settings.pairs_per_utterance = settings.paraphrase_pairs_per_utterance;
+    if (synthesize_pairs(head, pair_settings).size() < 2)
+      throw input_error(joined(train_paths), 0, 0,
+                        "too little variety for the paraphrase detector's synthetic pairs: among "
+                        "the head carrier phrases it needs two phrasings of one intent with the "
+                        "same slot types, and a slot value, slot or intent to swap");
+  }
+
   void run() {
     resolve_paths();
     const std::vector<annotated_utterance> train = read_all(train_paths);
@@ -221,61 +284,67 @@ struct evaluate_command {
     settings.simulation = traffic.settings;
     settings.simulation.seed = seed;
     settings.simulation.frame_seed = seed;
+    check_evaluation_training_data(train);
     progress_printer progress{"evaluate", {}};
     const evaluation_report r = evaluate_harvest(
         train, test, settings,
         [&](const std::string& stage, std::size_t d, std::size_t t) { progress(stage, d, t); });
     const bool bar = meets_bar(r);
     if (json_output) {
-      json root{{"language", language},
-                {"train", train_paths},
-                {"test", test_paths},
-                {"seed", seed},
-                {"train_utterances", r.train_utterances},
-                {"test_utterances", r.test_utterances},
-                {"head_carriers", r.head_carriers},
-                {"tail_carriers", r.tail_carriers},
-                {"nlu_training_utterances", r.nlu_training_utterances},
-                {"log",
-                 {{"turns", r.log_turns},
-                  {"requests", r.log_requests},
-                  {"failed_requests", r.log_failed_requests},
-                  {"chains", r.log_chains}}},
-                {"harvest",
-                 {{"turns", r.harvest.turns},
-                  {"pairs", r.harvest.pairs},
-                  {"paraphrases", r.harvest.paraphrases},
-                  {"frictions", r.harvest.frictions},
-                  {"chains", r.harvest.chains},
-                  {"projections", r.harvest.projections},
-                  {"rejected_projections", r.harvest.rejected_projections},
-                  {"utterances", r.harvest.utterances},
-                  {"kept", r.harvest.kept}}},
-                {"precision",
-                 {{"kept", r.kept},
-                  {"correct", r.kept_correct},
-                  {"precision", r.precision()},
-                  {"wilson_lower", r.precision_low}}},
-                {"yield",
-                 {{"kept", r.kept},
-                  {"failed_tail_utterances", r.failed_tail_utterances},
-                  {"harvested_tail_utterances", r.harvested_tail_utterances},
-                  {"frequent_failed_tail_utterances", r.frequent_failed_tail_utterances},
-                  {"harvested_frequent_tail_utterances", r.harvested_frequent_tail_utterances}}},
-                {"detectors",
-                 {{"paraphrase_synthetic_held_out", metrics_json(r.paraphrase_training)},
-                  {"paraphrase_log_pairs", metrics_json(r.paraphrase_on_log)},
-                  {"friction_held_out", metrics_json(r.friction_training)},
-                  {"friction_deployment_log", metrics_json(r.friction_on_log)}}},
-                {"errors",
-                 {{"test_head", comparison_json(r.test_head)},
-                  {"test_tail", comparison_json(r.test_tail)},
-                  {"test_unseen", comparison_json(r.test_unseen)},
-                  {"test_all", comparison_json(r.test_all)},
-                  {"filled_head", comparison_json(r.filled_head)},
-                  {"filled_tail", comparison_json(r.filled_tail)}}},
-                {"meets_bar", bar},
-                {"seconds", r.seconds}};
+      json root{
+          {"language", language},
+          {"train", train_paths},
+          {"test", test_paths},
+          {"seed", seed},
+          {"train_utterances", r.train_utterances},
+          {"test_utterances", r.test_utterances},
+          {"head_carriers", r.head_carriers},
+          {"tail_carriers", r.tail_carriers},
+          {"nlu_training_utterances", r.nlu_training_utterances},
+          {"log",
+           {{"turns", r.log_turns},
+            {"requests", r.log_requests},
+            {"failed_requests", r.log_failed_requests},
+            {"chains", r.log_chains}}},
+          {"harvest",
+           {{"turns", r.harvest.turns},
+            {"pairs", r.harvest.pairs},
+            {"paraphrases", r.harvest.paraphrases},
+            {"frictions", r.harvest.frictions},
+            {"chains", r.harvest.chains},
+            {"projections", r.harvest.projections},
+            {"rejected_projections", r.harvest.rejected_projections},
+            {"utterances", r.harvest.utterances},
+            {"kept", r.harvest.kept}}},
+          {"precision",
+           {{"kept", r.kept},
+            {"correct", r.kept_correct},
+            {"precision", r.precision()},
+            {"wilson_lower", r.precision_low}}},
+          {"yield",
+           {{"kept", r.kept},
+            {"failed_tail_utterances", r.failed_tail_utterances},
+            {"harvested_tail_utterances", r.harvested_tail_utterances},
+            {"frequent_failed_tail_utterances", r.frequent_failed_tail_utterances},
+            {"harvested_frequent_tail_utterances", r.harvested_frequent_tail_utterances},
+            {"tail_share_interval",
+             yield_interval(r.harvested_tail_utterances, r.failed_tail_utterances)},
+            {"frequent_tail_share_interval", yield_interval(r.harvested_frequent_tail_utterances,
+                                                            r.frequent_failed_tail_utterances)}}},
+          {"detectors",
+           {{"paraphrase_synthetic_held_out", detector_metrics_json(r.paraphrase_training)},
+            {"paraphrase_log_pairs", detector_metrics_json(r.paraphrase_on_log)},
+            {"friction_held_out", detector_metrics_json(r.friction_training)},
+            {"friction_deployment_log", detector_metrics_json(r.friction_on_log)}}},
+          {"errors",
+           {{"test_head", comparison_json(r.test_head)},
+            {"test_tail", comparison_json(r.test_tail)},
+            {"test_unseen", comparison_json(r.test_unseen)},
+            {"test_all", comparison_json(r.test_all)},
+            {"filled_head", comparison_json(r.filled_head)},
+            {"filled_tail", comparison_json(r.filled_tail)}}},
+          {"meets_bar", bar},
+          {"seconds", r.seconds}};
       std::cout << root.dump(2) << '\n';
     } else {
       print(r, bar);
@@ -310,16 +379,20 @@ struct evaluate_command {
         "95% lower bound {})\n",
         grouped(r.kept_correct), grouped(r.kept), percent(r.precision()), percent(r.precision_low));
     fmt::print(
-        "yield: {} of {} distinct failed tail utterances harvested; {} of the {} said at "
-        "least {} times\n",
+        "yield: {} of {} distinct failed tail utterances harvested ({}); {} of the {} said at "
+        "least {} times ({}) [95% Wilson]\n",
         grouped(r.harvested_tail_utterances), grouped(r.failed_tail_utterances),
+        yield_text(r.harvested_tail_utterances, r.failed_tail_utterances),
         grouped(r.harvested_frequent_tail_utterances), grouped(r.frequent_failed_tail_utterances),
-        settings.harvest.corroboration.min_occurrences);
-    fmt::print("\n{:<36}  {:>8}  {:>9}  {:>6}  {:>8}\n", "detector (threshold 0.5)", "examples",
-               "precision", "recall", "accuracy");
+        settings.harvest.corroboration.min_occurrences,
+        yield_text(r.harvested_frequent_tail_utterances, r.frequent_failed_tail_utterances));
+    fmt::print("\n{:<36}  {:>8}  {:>22}  {:>22}  {:>22}\n", "detector (threshold 0.5)", "examples",
+               "precision [95% CI]", "recall [95% CI]", "accuracy [95% CI]");
     const auto detector_row = [](const char* name, const detector_metrics& m) {
-      fmt::print("{:<36}  {:>8}  {:>9.3f}  {:>6.3f}  {:>8.3f}\n", name, grouped(m.examples),
-                 m.precision, m.recall, m.accuracy);
+      fmt::print("{:<36}  {:>8}  {:>22}  {:>22}  {:>22}\n", name, grouped(m.examples),
+                 share_with_interval(m.precision, m.precision_interval, 3),
+                 share_with_interval(m.recall, m.recall_interval, 3),
+                 share_with_interval(m.accuracy, m.accuracy_interval, 3));
     };
     detector_row("paraphrase, synthetic pairs held out", r.paraphrase_training);
     detector_row("paraphrase, candidate pairs of log", r.paraphrase_on_log);
@@ -404,17 +477,22 @@ void add_harvest_simulate_commands(CLI::App& harvest) {
         ->check(CLI::Range(std::size_t{100}, std::size_t{10'000'000}));
     sub->add_option("--min-occurrences", command->settings.harvest.corroboration.min_occurrences,
                     "Corroboration: occurrences of the failed utterance")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000000}));
     sub->add_option("--min-agreement", command->settings.harvest.corroboration.min_agreement,
                     "Corroboration: share of identical projections")
         ->capture_default_str()
+        ->check(finite_number())
         ->check(CLI::Range(0.0, 1.0));
     sub->add_option("--min-users", command->settings.harvest.corroboration.min_users,
                     "Corroboration: distinct users")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000000}));
     sub->add_option("--max-gap", command->settings.harvest.max_gap,
                     "Pairing: seconds between a turn and its rephrase")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(finite_number())
+        ->check(CLI::NonNegativeNumber);
     sub->add_option("--nlu-seeds", command->settings.nlu_seeds,
                     "NLU trainings (seeds) per side of the before/after comparison; errors are "
                     "their mean, so that one training's luck does not pass for an effect")

@@ -294,6 +294,7 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
   sub->add_option("--learning-rate", command->learning_rate,
                   "Learning rate (default 0.001 for adam, 0.01 for sgd)")
+      ->check(finite_number())
       ->check(CLI::PositiveNumber);
   sub->add_option("--optimizer", command->optimizer, "adam, or sgd (with momentum 0.9)")
       ->capture_default_str()
@@ -304,6 +305,7 @@ void add_train_command(CLI::App& app) {
   sub->add_option("--train-subset", command->train_subset,
                   "Share of the training items to use (a seeded random sample)")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(1e-9, 1.0));
   sub->add_option("--threads", command->threads, "Torch threads (0 = all cores)")
       ->capture_default_str();
@@ -341,6 +343,7 @@ void add_train_command(CLI::App& app) {
   sub->add_option("--bct-weight", command->bct_weight,
                   "With --loss bct: weight lambda of the influence loss")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::NonNegativeNumber);
   add_update_loss_options(*sub, command->losses);
   sub->add_flag("--json", command->json, "Machine-readable output on stdout");

@@ -257,6 +257,7 @@ void add_train_experiment_command(CLI::App& train) {
   sub->add_option("--old-subset", command->old_subset,
                   "Share of the training images the old model is trained on")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(1e-9, 1.0));
   sub->add_option("--old-epochs", command->old_epochs, "Epochs of the old model")
       ->capture_default_str()
@@ -267,6 +268,7 @@ void add_train_experiment_command(CLI::App& train) {
   sub->add_option("--train-subset", command->train_subset,
                   "Share of the training images the new models see (for quick runs)")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(1e-9, 1.0));
   sub->add_option("--hidden", command->hidden, "Hidden layer widths of the mlp")
       ->capture_default_str();

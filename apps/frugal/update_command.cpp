@@ -538,7 +538,7 @@ void add_model_files(CLI::App& command, std::string& old_path, std::string& new_
 
 void add_budget_option(CLI::App& command, std::optional<double>& target, const char* name,
                        const char* help) {
-  command.add_option(name, target, help)->check(CLI::Range(0.0, 1.0));
+  command.add_option(name, target, help)->check(finite_number())->check(CLI::Range(0.0, 1.0));
 }
 
 }  // namespace
@@ -582,6 +582,7 @@ void add_update_commands(CLI::App& app) {
     sub->add_option("--agreement-share", command->agreement_share,
                     "Share of the budget for the agreement set (serves NFI, BTC, BEC, accuracy)")
         ->capture_default_str()
+        ->check(finite_number())
         ->check(CLI::Range(0.0, 0.999999));
     sub->add_option("--stratify", command->stratify,
                     "none, or pair: stratify the disagreement set by the (old, new) class pair")
@@ -619,10 +620,12 @@ void add_update_commands(CLI::App& app) {
     add_model_files(*sub, command->old_path, command->new_path);
     sub->add_option("--certify", command->target, "The NFR to certify")
         ->required()
+        ->check(finite_number())
         ->check(CLI::Range(1e-9, 0.999999));
     sub->add_option("--assume-nfr", command->assumed_nfr,
                     "Expect the sample to show this NFR's flips (default: no flip)")
         ->capture_default_str()
+        ->check(finite_number())
         ->check(CLI::Range(0.0, 1.0));
     check_confidence_option(*sub, command->confidence);
     sub->add_flag("--json", command->json_output, "Machine-readable output on stdout");

@@ -27,7 +27,8 @@ double confidence_field(const json_line& line, const json& object, std::string_v
   const double value = detail::required_number(line, object, key, where);
   if (!(value >= 0.0 && value <= 1.0)) {
     const std::string name = where.empty() ? std::string(key) : fmt::format("{}.{}", where, key);
-    detail::fail_at(line, key, fmt::format("\"{}\" must be in [0, 1], not {}", name, value));
+    // fail_at takes the member's path ("nlu.confidence"), not its bare key.
+    detail::fail_at(line, name, fmt::format("\"{}\" must be in [0, 1], not {}", name, value));
   }
   return value;
 }
@@ -79,6 +80,9 @@ turn parse_turn(const json_line& line, const log_read_options& options) {
   result.tokens = tokenize(result.text);
   if (result.tokens.empty())
     detail::fail_at(line, "text", "empty utterance: \"text\" has no words");
+  // Turns are projected onto each other (max_utterance_tokens says why there is a cap).
+  if (const std::string problem = token_limit_problem(result.tokens, "text"); !problem.empty())
+    detail::fail_at(line, "text", problem);
   result.asr_confidence = confidence_field(line, object, "asr_confidence");
 
   const json& nlu = detail::required_field(line, object, "nlu");

@@ -10,25 +10,14 @@
 
 #include "frugal/error.hpp"
 #include "frugal/harvest/text.hpp"
+#include "io/json_key_column.hpp"
 
 namespace frugal::harvest::detail {
 namespace {
 
-// 1-based column of `key`'s value on a one-object line, found textually (nlohmann keeps no
-// positions); 1 when the key is not spelled plainly (escapes) or absent.
-std::size_t value_column(std::string_view line, std::string_view key) {
-  std::string quoted(1, '"');  // built stepwise: GCC 12 warns (-Wrestrict) on "x" + s + "x"
-  quoted.append(key).push_back('"');
-  for (std::size_t at = line.find(quoted); at != std::string_view::npos;
-       at = line.find(quoted, at + 1)) {
-    std::size_t i = at + quoted.size();
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    if (i >= line.size() || line[i] != ':') continue;  // a string value, not the key
-    ++i;
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    return i + 1;
-  }
-  return 1;
+// The path of `key` inside `where` ("nlu" + "intent" -> "nlu.intent"), for fail_at.
+std::string member_path(std::string_view where, std::string_view key) {
+  return where.empty() ? std::string(key) : fmt::format("{}.{}", where, key);
 }
 
 std::string field_name(std::string_view where, std::string_view key) {
@@ -89,17 +78,15 @@ void for_each_json_line(std::string_view text, const std::string& source, skip_p
   }
 }
 
-void fail_at(const json_line& line, std::string_view key, const std::string& message) {
-  throw input_error(*line.source, line.number, key.empty() ? 1 : value_column(line.text, key),
+void fail_at(const json_line& line, std::string_view path, const std::string& message) {
+  throw input_error(*line.source, line.number, io::detail::find_path_column(line.text, path).value,
                     message);
 }
 
 const json& required_field(const json_line& line, const json& object, std::string_view key,
                            std::string_view where) {
   const auto found = object.find(key);
-  if (found == object.end())
-    fail_at(line, where.empty() ? std::string_view{} : where,
-            "missing field " + field_name(where, key));
+  if (found == object.end()) fail_at(line, where, "missing field " + field_name(where, key));
   return *found;
 }
 
@@ -107,7 +94,8 @@ std::string required_string(const json_line& line, const json& object, std::stri
                             std::string_view where) {
   const json& value = required_field(line, object, key, where);
   if (!value.is_string())
-    fail_at(line, key, field_name(where, key) + " must be a string, found " + type_name(value));
+    fail_at(line, member_path(where, key),
+            field_name(where, key) + " must be a string, found " + type_name(value));
   return value.get<std::string>();
 }
 
@@ -115,9 +103,11 @@ double required_number(const json_line& line, const json& object, std::string_vi
                        std::string_view where) {
   const json& value = required_field(line, object, key, where);
   if (!value.is_number())
-    fail_at(line, key, field_name(where, key) + " must be a number, found " + type_name(value));
+    fail_at(line, member_path(where, key),
+            field_name(where, key) + " must be a number, found " + type_name(value));
   const double number = value.get<double>();
-  if (!std::isfinite(number)) fail_at(line, key, field_name(where, key) + " must be finite");
+  if (!std::isfinite(number))
+    fail_at(line, member_path(where, key), field_name(where, key) + " must be finite");
   return number;
 }
 
@@ -134,14 +124,15 @@ std::string id_text(const json_line& line, const json& value, std::string_view k
 std::vector<std::string> string_array(const json_line& line, const json& object,
                                       std::string_view key, std::string_view where) {
   const json& value = required_field(line, object, key, where);
+  const std::string path = member_path(where, key);
   if (!value.is_array())
-    fail_at(line, key, field_name(where, key) + " must be an array, found " + type_name(value));
+    fail_at(line, path, field_name(where, key) + " must be an array, found " + type_name(value));
   std::vector<std::string> strings;
   strings.reserve(value.size());
   for (std::size_t i = 0; i < value.size(); ++i) {
     const json& element = value[i];
     if (!element.is_string() || element.get_ref<const std::string&>().empty())
-      fail_at(line, key,
+      fail_at(line, path,
               fmt::format("{}[{}] must be a non-empty string", field_name(where, key), i));
     strings.push_back(element.get<std::string>());
   }
@@ -151,31 +142,32 @@ std::vector<std::string> string_array(const json_line& line, const json& object,
 std::vector<slot_span> slot_array(const json_line& line, const json& object, std::string_view key,
                                   std::size_t token_count, std::string_view where) {
   const json& value = required_field(line, object, key, where);
+  const std::string path = member_path(where, key);
   if (!value.is_array())
-    fail_at(line, key, field_name(where, key) + " must be an array, found " + type_name(value));
+    fail_at(line, path, field_name(where, key) + " must be an array, found " + type_name(value));
   std::vector<slot_span> slots;
   slots.reserve(value.size());
   constexpr auto largest = std::numeric_limits<std::uint32_t>::max();
   for (std::size_t i = 0; i < value.size(); ++i) {
     const json& element = value[i];
     const std::string name = fmt::format("{}[{}]", field_name(where, key), i);
-    if (!element.is_object()) fail_at(line, key, name + " must be an object");
+    if (!element.is_object()) fail_at(line, path, name + " must be an object");
     slot_span slot;
     const auto type = element.find("type");
     if (type == element.end() || !type->is_string())
-      fail_at(line, key, name + " needs a string \"type\"");
+      fail_at(line, path, name + " needs a string \"type\"");
     slot.type = type->get<std::string>();
     for (const char* bound : {"start", "end"}) {
       const auto found = element.find(bound);
       if (found == element.end() || !(found->is_number_unsigned() || found->is_number_integer()) ||
           found->get<long long>() < 0 || found->get<unsigned long long>() > largest)
-        fail_at(line, key, fmt::format("{} needs a non-negative integer \"{}\"", name, bound));
+        fail_at(line, path, fmt::format("{} needs a non-negative integer \"{}\"", name, bound));
       (bound[0] == 's' ? slot.start : slot.end) = found->get<std::uint32_t>();
     }
     slots.push_back(std::move(slot));
   }
   if (const std::string problem = slot_problem(slots, token_count); !problem.empty())
-    fail_at(line, key, field_name(where, key) + ": " + problem);
+    fail_at(line, path, field_name(where, key) + ": " + problem);
   sort_slots(slots);
   return slots;
 }
@@ -188,10 +180,12 @@ annotated_utterance utterance_object(const json_line& line, const json& object,
   annotated_utterance utterance;
   utterance.tokens = string_array(line, value, "tokens", key);
   if (utterance.tokens.empty())
-    fail_at(line, "tokens", field_name(key, "tokens") + " is empty: an utterance needs words");
+    fail_at(line, member_path(key, "tokens"),
+            field_name(key, "tokens") + " is empty: an utterance needs words");
   if (labelled) {
     utterance.intent = required_string(line, value, "intent", key);
-    if (utterance.intent.empty()) fail_at(line, "intent", field_name(key, "intent") + " is empty");
+    if (utterance.intent.empty())
+      fail_at(line, member_path(key, "intent"), field_name(key, "intent") + " is empty");
     utterance.slots = slot_array(line, value, "slots", utterance.tokens.size(), key);
   }
   return utterance;

@@ -37,9 +37,11 @@ struct skip_policy {
 void for_each_json_line(std::string_view text, const std::string& source, skip_policy& skip,
                         const std::function<void(const json_line&)>& visit);
 
-/// Throws frugal::input_error at the column of `key`'s value on this line (column 1 when the
-/// key is not spelled plainly).
-[[noreturn]] void fail_at(const json_line& line, std::string_view key, const std::string& message);
+/// Throws frugal::input_error at the column of the value at `path` on this line: a top-level
+/// key ("text"), or a path through nested objects and arrays ("nlu.intent",
+/// "source.slots[2].start"; io/json_key_column.hpp). Column 1 when the path is empty, not on
+/// the line, or spelled with escapes.
+[[noreturn]] void fail_at(const json_line& line, std::string_view path, const std::string& message);
 
 /// The member `key` of `object`; "missing field \"key\"" otherwise. `where` names the enclosing
 /// object for nested fields ("nlu", "source").

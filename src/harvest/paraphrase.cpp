@@ -41,26 +41,53 @@ namespace frugal::harvest {
 
 namespace detail {
 
+detector_metrics metrics_from_counts(std::size_t examples, std::size_t positives,
+                                     std::size_t flagged, std::size_t true_positives,
+                                     std::size_t correct, double threshold,
+                                     double expected_calibration_error) {
+  if (true_positives > flagged || true_positives > positives || flagged > examples ||
+      positives > examples || correct > examples)
+    throw std::invalid_argument("detector metrics: inconsistent counts");
+  const auto share = [](std::size_t part, std::size_t whole) {
+    return whole == 0 ? 0.0 : double(part) / double(whole);
+  };
+  // Wilson rather than Wald: held-out precision and recall are often near 1 on small samples,
+  // where Wald's interval collapses (docs/statistics.md). n = 0 gives [0, 1].
+  const auto interval = [](std::size_t part, std::size_t whole) {
+    return estimation::interval_for_proportion(estimation::interval_method::wilson, double(part),
+                                               double(whole), /*population: infinite*/ 0, 0.95);
+  };
+  detector_metrics m;
+  m.examples = examples;
+  m.positives = positives;
+  m.flagged = flagged;
+  m.true_positives = true_positives;
+  m.correct = correct;
+  m.threshold = threshold;
+  m.precision = share(true_positives, flagged);
+  m.recall = share(true_positives, positives);
+  m.accuracy = share(correct, examples);
+  m.expected_calibration_error = expected_calibration_error;
+  m.precision_interval = interval(true_positives, flagged);
+  m.recall_interval = interval(true_positives, positives);
+  m.accuracy_interval = interval(correct, examples);
+  return m;
+}
+
 detector_metrics metrics_of(std::span<const double> probabilities,
                             std::span<const std::uint8_t> outcomes, double threshold) {
-  detector_metrics m;
-  m.examples = outcomes.size();
-  m.threshold = threshold;
-  std::size_t true_positive = 0, predicted = 0, correct = 0;
+  std::size_t positives = 0, true_positive = 0, flagged_count = 0, correct = 0;
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const bool positive = outcomes[i] != 0;
     const bool flagged = probabilities[i] >= threshold;
-    m.positives += positive;
-    predicted += flagged;
+    positives += positive;
+    flagged_count += flagged;
     true_positive += positive && flagged;
     correct += positive == flagged;
   }
-  m.precision = predicted == 0 ? 0.0 : double(true_positive) / double(predicted);
-  m.recall = m.positives == 0 ? 0.0 : double(true_positive) / double(m.positives);
-  m.accuracy = m.examples == 0 ? 0.0 : double(correct) / double(m.examples);
-  m.expected_calibration_error =
-      m.examples == 0 ? 0.0 : expected_calibration_error(probabilities, outcomes);
-  return m;
+  return metrics_from_counts(
+      outcomes.size(), positives, flagged_count, true_positive, correct, threshold,
+      outcomes.empty() ? 0.0 : expected_calibration_error(probabilities, outcomes));
 }
 
 calibrated_model train_calibrated(std::span<const feature_vector> features,
@@ -133,6 +160,9 @@ calibrated_model train_calibrated(std::span<const feature_vector> features,
 json metrics_json(const detector_metrics& metrics) {
   return json{{"examples", metrics.examples},
               {"positives", metrics.positives},
+              {"flagged", metrics.flagged},
+              {"true_positives", metrics.true_positives},
+              {"correct", metrics.correct},
               {"threshold", metrics.threshold},
               {"precision", metrics.precision},
               {"recall", metrics.recall},
@@ -209,14 +239,36 @@ model_file read_model_file(const std::string& path, std::string_view magic) {
   result.model.calibration.b = number_setting(path, result.settings, "platt_b");
   const json& metrics = setting(path, result.settings, "training_metrics");
   if (!metrics.is_object()) bad_model(path, "model setting \"training_metrics\" is not an object");
-  detector_metrics& m = result.model.metrics;
-  m.examples = count_setting(path, metrics, "examples", UINT64_MAX >> 1);
-  m.positives = count_setting(path, metrics, "positives", m.examples);
-  m.threshold = number_setting(path, metrics, "threshold");
-  m.precision = number_setting(path, metrics, "precision");
-  m.recall = number_setting(path, metrics, "recall");
-  m.accuracy = number_setting(path, metrics, "accuracy");
-  m.expected_calibration_error = number_setting(path, metrics, "expected_calibration_error");
+  const std::uint64_t examples = count_setting(path, metrics, "examples", UINT64_MAX >> 1);
+  const std::uint64_t positives = count_setting(path, metrics, "positives", examples);
+  std::uint64_t flagged = 0, true_positives = 0, correct = 0;
+  if (metrics.contains("true_positives")) {
+    flagged = count_setting(path, metrics, "flagged", examples);
+    true_positives = count_setting(path, metrics, "true_positives", std::min(flagged, positives));
+    correct = count_setting(path, metrics, "correct", examples);
+  } else {
+    // Written before the counts were stored: they follow from the shares, which are ratios of
+    // them (correct = true positives + the negatives left unflagged).
+    const double recall = number_setting(path, metrics, "recall");
+    const double accuracy = number_setting(path, metrics, "accuracy");
+    const auto count = [&](double value, std::uint64_t whole) -> std::uint64_t {
+      if (!(value >= 0.0 && value <= 1.0)) bad_model(path, "training metrics outside [0, 1]");
+      return static_cast<std::uint64_t>(std::llround(value * double(whole)));
+    };
+    true_positives = count(recall, positives);
+    correct = count(accuracy, examples);
+    if (examples - positives + 2 * true_positives < correct)
+      bad_model(path, "inconsistent training metrics");
+    flagged = examples - positives + 2 * true_positives - correct;
+  }
+  // Every negative is either flagged (a false positive) or not (counted in correct).
+  if (correct < true_positives || true_positives > flagged ||
+      flagged + correct != examples - positives + 2 * true_positives)
+    bad_model(path, "inconsistent training metrics");
+  result.model.metrics =
+      metrics_from_counts(examples, positives, flagged, true_positives, correct,
+                          number_setting(path, metrics, "threshold"),
+                          number_setting(path, metrics, "expected_calibration_error"));
   const std::uint64_t bits = count_setting(path, result.settings, "feature_bits", 24);
   result.model.classifier = linear_classifier::read(in, path);
   if (result.model.classifier.classes() != 2 || result.model.classifier.feature_bits() != bits)

@@ -3,7 +3,7 @@
 // this one with, pair for pair.
 //
 // What makes it fast (bench/harvest_projection.cpp): words are interned once per thread
-// (word_vocabulary caches raw spelling -> normal form, so a repeated word is one hash lookup),
+// (word_vocabulary caches raw spelling -> id, so a repeated word is one probe of its table),
 // equal normal forms short-circuit to distance 0, a length-difference lower bound skips pairs
 // that cannot be within the threshold or cannot beat the best candidate so far, the source word
 // is indexed once as a bit-parallel pattern (Myers/Hyyrö) for all target words, distances are
@@ -15,13 +15,11 @@
 #include <array>
 #include <bit>
 #include <cstdlib>
-#include <cstring>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "common/random.hpp"
 #include "frugal/error.hpp"
 #include "frugal/harvest/edit_distance.hpp"
 #include "frugal/harvest/text.hpp"
@@ -31,71 +29,6 @@ namespace frugal::harvest {
 namespace {
 
 constexpr int none = -1;
-
-// Raw spelling -> word id in front of word_vocabulary: open addressing with a cheap hash over
-// 8-byte chunks. Tokens repeat (logs, paraphrase groups), so most lookups end here and skip
-// the vocabulary's std::hash and normalization; this halved the time of a SLURP pair.
-class token_cache {
- public:
-  std::uint32_t id(std::string_view token, word_vocabulary& vocabulary) {
-    if (entries_.empty()) entries_.resize(1024);
-    const std::uint64_t hash = hash_of(token);
-    std::size_t mask = entries_.size() - 1;
-    for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
-      entry& slot = entries_[at];
-      if (!slot.used) break;
-      if (slot.hash == hash && slot.text == token) return slot.id;
-    }
-    if (2 * (used_ + 1) > entries_.size()) grow();
-    mask = entries_.size() - 1;
-    std::size_t at = hash & mask;
-    while (entries_[at].used) at = (at + 1) & mask;
-    entries_[at] = {hash, vocabulary.id(token), true, std::string(token)};
-    ++used_;
-    return entries_[at].id;
-  }
-  void clear() {
-    entries_.clear();
-    used_ = 0;
-  }
-  std::size_t size() const { return used_; }
-
- private:
-  struct entry {
-    std::uint64_t hash = 0;
-    std::uint32_t id = 0;
-    bool used = false;
-    std::string text;
-  };
-
-  static std::uint64_t hash_of(std::string_view text) {
-    std::uint64_t hash = 0x9E3779B97F4A7C15ull ^ text.size();
-    while (!text.empty()) {
-      std::uint64_t chunk = 0;
-      const std::size_t take = std::min<std::size_t>(8, text.size());
-      std::memcpy(&chunk, text.data(), take);
-      text.remove_prefix(take);
-      hash = (hash ^ chunk) * 0xFF51AFD7ED558CCDull;
-      hash ^= hash >> 32;
-    }
-    return frugal::detail::mix64(hash);
-  }
-
-  void grow() {
-    std::vector<entry> old(entries_.size() * 2);
-    old.swap(entries_);
-    const std::size_t mask = entries_.size() - 1;
-    for (entry& slot : old) {
-      if (!slot.used) continue;
-      std::size_t at = slot.hash & mask;
-      while (entries_[at].used) at = (at + 1) & mask;
-      entries_[at] = std::move(slot);
-    }
-  }
-
-  std::vector<entry> entries_;
-  std::size_t used_ = 0;
-};
 
 // One per thread: its vocabulary and buffers survive between calls.
 class projector {
@@ -125,7 +58,6 @@ class projector {
   };
 
   word_vocabulary vocabulary_;
-  token_cache tokens_;
   std::size_t n_ = 0, m_ = 0;
   double threshold_ = 0;
   std::vector<std::uint32_t> source_ids_, target_ids_;
@@ -145,17 +77,17 @@ void projector::prepare(const annotated_utterance& source,
                         const std::vector<std::string>& target_tokens) {
   // Ids are dense and only meaningful within one call: start afresh before the vocabulary of a
   // long-lived thread grows without bound.
-  if (vocabulary_.size() > (std::size_t{1} << 20) || tokens_.size() > (std::size_t{1} << 21)) {
+  if (vocabulary_.size() > (std::size_t{1} << 20) ||
+      vocabulary_.spellings() > (std::size_t{1} << 21)) {
     vocabulary_ = word_vocabulary{};
-    tokens_.clear();
     signatures_.clear();
   }
   n_ = source.tokens.size();
   m_ = target_tokens.size();
   source_ids_.resize(n_);
   target_ids_.resize(m_);
-  for (std::size_t i = 0; i < n_; ++i) source_ids_[i] = tokens_.id(source.tokens[i], vocabulary_);
-  for (std::size_t j = 0; j < m_; ++j) target_ids_[j] = tokens_.id(target_tokens[j], vocabulary_);
+  for (std::size_t i = 0; i < n_; ++i) source_ids_[i] = vocabulary_.id(source.tokens[i]);
+  for (std::size_t j = 0; j < m_; ++j) target_ids_[j] = vocabulary_.id(target_tokens[j]);
   // Spans only after every id exists: interning may move the vocabulary's storage.
   source_chars_.resize(n_);
   target_chars_.resize(m_);

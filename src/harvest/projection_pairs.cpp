@@ -34,6 +34,13 @@ projection_pairs parse_projection_pairs(std::string_view text, const std::string
     }
     if (pair.target_tokens.empty())
       fail_at(line, "target", "\"target.tokens\" is empty: an utterance needs words");
+    // Projection allocates source x target word distances (max_utterance_tokens says why).
+    if (const std::string problem = token_limit_problem(pair.source.tokens, "source.tokens");
+        !problem.empty())
+      fail_at(line, "source", problem);
+    if (const std::string problem = token_limit_problem(pair.target_tokens, "target.tokens");
+        !problem.empty())
+      fail_at(line, "target", problem);
     result.pairs.push_back(std::move(pair));
   });
   result.skipped = skip.skipped;

@@ -19,6 +19,12 @@ bool is_ascii(std::string_view text) {
   return true;
 }
 
+// The normal form of an ASCII word: lower-casing is all of it.
+void append_ascii_lowered(std::string& out, std::string_view word) {
+  for (const char c : word)
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+}
+
 // Decodes one code point of valid UTF-8 at `at`, advancing it.
 std::uint32_t next_code_point(std::string_view text, std::size_t& at) {
   const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
@@ -87,9 +93,9 @@ std::vector<std::uint32_t> decode_utf8(std::string_view text) {
 
 std::string normalize_word(std::string_view word) {
   if (is_ascii(word)) {
-    std::string lowered(word);
-    for (char& c : lowered)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    std::string lowered;
+    lowered.reserve(word.size());
+    append_ascii_lowered(lowered, word);
     return lowered;
   }
   // Canonical caseless matching (Unicode §3.13): decompose, fold, recompose. Folding is full
@@ -125,8 +131,15 @@ std::vector<std::string> tokenize(std::string_view text) {
   return tokens;
 }
 
+void append_normal_form(std::string& out, std::string_view word, word_vocabulary& vocabulary) {
+  if (is_ascii(word))
+    append_ascii_lowered(out, word);
+  else
+    out += vocabulary.normal_form(word);
+}
+
 std::size_t word_vocabulary::string_hash::operator()(std::string_view text) const noexcept {
-  return std::hash<std::string_view>{}(text);
+  return static_cast<std::size_t>(spelling_hash(text));
 }
 
 std::uint32_t word_vocabulary::id_of_normalized(std::string_view normalized) {
@@ -138,11 +151,28 @@ std::uint32_t word_vocabulary::id_of_normalized(std::string_view normalized) {
   return id;
 }
 
-std::uint32_t word_vocabulary::id(std::string_view word) {
-  if (const auto found = raw_ids_.find(word); found != raw_ids_.end()) return found->second;
+std::uint32_t word_vocabulary::add_spelling(std::string_view word, std::uint64_t hash) {
   const std::uint32_t result = id_of_normalized(normalize_word(word));
-  raw_ids_.emplace(std::string(word), result);
+  if (spellings_.empty()) spellings_.resize(1024);
+  if (2 * (spellings_used_ + 1) > spellings_.size()) grow_spellings();
+  const std::size_t mask = spellings_.size() - 1;
+  std::size_t at = hash & mask;
+  while (spellings_[at].used) at = (at + 1) & mask;
+  spellings_[at] = {hash, result, true, std::string(word)};
+  ++spellings_used_;
   return result;
+}
+
+void word_vocabulary::grow_spellings() {
+  std::vector<spelling> old(spellings_.size() * 2);
+  old.swap(spellings_);
+  const std::size_t mask = spellings_.size() - 1;
+  for (spelling& entry : old) {
+    if (!entry.used) continue;
+    std::size_t at = entry.hash & mask;
+    while (spellings_[at].used) at = (at + 1) & mask;
+    spellings_[at] = std::move(entry);
+  }
 }
 
 }  // namespace frugal::harvest

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "frugal/error.hpp"
+#include "io/json_key_column.hpp"
 #include "io/table_builder.hpp"
 
 namespace frugal::io::detail {
@@ -30,27 +31,6 @@ std::string shown(const json& value) {
   std::string text = value.dump();
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   return text;
-}
-
-// 1-based columns of `key` and of its value in a one-object line, found textually (nlohmann
-// keeps no positions); {1, 1} when the key is not spelled plainly, e.g. with escapes.
-struct key_position {
-  std::size_t key = 1;
-  std::size_t value = 1;
-};
-key_position find_key(std::string_view line, std::string_view key) {
-  std::string quoted(1, '"');  // built stepwise: GCC 12 warns (-Wrestrict) on "x" + s + "x"
-  quoted.append(key).push_back('"');
-  for (std::size_t at = line.find(quoted); at != std::string_view::npos;
-       at = line.find(quoted, at + 1)) {
-    std::size_t i = at + quoted.size();
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    if (i >= line.size() || line[i] != ':') continue;  // a string value, not the key
-    ++i;
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    return {at + 1, i + 1};
-  }
-  return {};
 }
 
 }  // namespace
@@ -101,7 +81,7 @@ prediction_table parse_jsonl(std::string_view text, const std::string& source,
     const std::vector<std::string>& names = plan->names;
     for (const auto& item : object.items()) {
       if (std::find(names.begin(), names.end(), item.key()) == names.end())
-        throw input_error(source, line_number, find_key(line, item.key()).key,
+        throw input_error(source, line_number, find_key_column(line, item.key()).key,
                           fmt::format("key \"{}\" is not in the first line's keys", item.key()));
     }
     std::uint64_t votes = 0;
@@ -114,7 +94,7 @@ prediction_table parse_jsonl(std::string_view text, const std::string& source,
         throw input_error(source, line_number, 1, fmt::format("missing key \"{}\"", names[c]));
       }
       const json& value = *found;
-      const std::size_t column = find_key(line, names[c]).value;
+      const std::size_t column = find_key_column(line, names[c]).value;
       switch (plan->roles[c]) {
         case column_role::id:
           if (value.is_string()) {

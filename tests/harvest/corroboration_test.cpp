@@ -254,8 +254,20 @@ std::vector<corroborated_example> reference_corroborate(const std::vector<projec
 
 TEST(Corroboration, AgreesWithBruteForceOnRandomVotes) {
   std::mt19937_64 generator(99);
-  const std::vector<std::vector<std::string>> utterances{
-      {"play", "jazz"}, {"Play", "JAZZ"}, {"wake", "me", "up"}, {"stop"}, {"turn", "it", "off"}};
+  // Spellings that normalize alike (case, "ß" -> "ss", a combining accent), and a token holding
+  // a space, whose key is that of the two words: grouping must be by utterance_key exactly.
+  const std::vector<std::vector<std::string>> utterances{{"play", "jazz"},
+                                                         {"Play", "JAZZ"},
+                                                         {"wake", "me", "up"},
+                                                         {"stop"},
+                                                         {"turn", "it", "off"},
+                                                         {"Straße", "Müller"},
+                                                         {"STRASSE", "müller"},
+                                                         {"strasse", "Mu\u0308ller"},
+                                                         {"new york"},
+                                                         {"New", "York"},
+                                                         {"perché"},
+                                                         {"PERCHE\u0301"}};
   const std::vector<std::string> intents{"a", "b", "c"};
   for (int round = 0; round < 100; ++round) {
     std::vector<projection_vote> votes;

@@ -101,6 +101,22 @@ TEST(Xsid, ReadsBlocksAndBioTags) {
             std::string::npos);
 }
 
+// A token cell holds exactly one word by tokenize()'s rules: not empty, not blank (Unicode
+// white space included), not two words; the error points at the cell.
+TEST(Xsid, TokenCellMustBeOneWord) {
+  for (const std::string cell : {"", " ", "\u00a0", "\u3000", "a b", "a\u00a0b", "a\u2009b"}) {
+    SCOPED_TRACE(cell);
+    EXPECT_NE(error_of([&] {
+                parse_xsid("# intent = a\n12\t" + cell + "\ta\tO\n", "x.conll");
+              }).find("x.conll:2:4: a token must be one non-empty word"),
+              std::string::npos);
+  }
+  // Surrounding blanks are trimmed; non-ASCII words are one word.
+  const auto data = parse_xsid("# intent = a\n1\t Straße \ta\tO\n2\tperché\ta\tO\n", "x.conll");
+  ASSERT_EQ(data.size(), 1u);
+  EXPECT_EQ(data[0].tokens, (std::vector<std::string>{"Straße", "perché"}));
+}
+
 TEST(AnnotatedJsonl, ReadsAndChecksSlots) {
   const auto data = parse_annotated_jsonl(
       R"({"tokens": ["play", "the", "beatles"], "intent": "play_music", "slots": [{"type": "artist", "start": 1, "end": 3}]})",

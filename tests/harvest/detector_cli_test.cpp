@@ -2,6 +2,7 @@
 // files and their determinism, --json summaries, and bad input reported as file:line with exit 3
 // and nothing written.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -68,8 +69,8 @@ std::string friction_log(std::size_t turns, std::uint64_t seed) {
         error ? unit(random) < 0.9 : unit(random) < (confidence < 0.3 ? 0.7 : 0.1);
     // Ordered: "friction" stays the last key (a test cuts it out).
     nlohmann::ordered_json line{
-        {"user", "u" + std::to_string(i % 7)},
-        {"session", "s" + std::to_string(i / 5)},
+        {"user", fmt::format("u{}", i % 7)},
+        {"session", fmt::format("s{}", i / 5)},
         {"time", double(i) * 10.0},
         {"text", "play some music"},
         {"asr_confidence", unit(random)},
@@ -89,6 +90,25 @@ class DetectorCli : public scratch_directory_test {
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 };
+
+// Every share in a detector's --json metrics carries its 95% Wilson interval [lower, upper],
+// consistent with the counts it reports.
+void expect_metrics_with_intervals(const json& m) {
+  ASSERT_TRUE(m.is_object()) << m;
+  const auto check = [&](const char* share, std::size_t part, std::size_t whole) {
+    const json& interval = m[fmt::format("{}_interval", share)];
+    ASSERT_TRUE(interval.is_array() && interval.size() == 2) << share << ": " << m;
+    const double point = m[share].get<double>();
+    EXPECT_DOUBLE_EQ(point, whole == 0 ? 0.0 : double(part) / double(whole)) << share;
+    EXPECT_LE(interval[0].get<double>(), point) << share;
+    EXPECT_GE(interval[1].get<double>(), point) << share;
+    EXPECT_LT(interval[0].get<double>(), interval[1].get<double>()) << share;
+  };
+  const auto count = [&](const char* key) { return m.at(key).get<std::size_t>(); };
+  check("precision", count("true_positives"), count("flagged"));
+  check("recall", count("true_positives"), count("positives"));
+  check("accuracy", count("correct"), count("examples"));
+}
 
 TEST_F(DetectorCli, SynthPairsThenTrainParaphrase) {
   write_file(dir_ / "data.jsonl", annotated_data());
@@ -127,11 +147,20 @@ TEST_F(DetectorCli, SynthPairsThenTrainParaphrase) {
   EXPECT_GT(metrics["held_out"]["examples"].get<int>(), 0);
   EXPECT_EQ(metrics["test"]["examples"], lines);
   EXPECT_GT(metrics["held_out"]["accuracy"].get<double>(), 0.7);
+  expect_metrics_with_intervals(metrics["held_out"]);
+  expect_metrics_with_intervals(metrics["test"]);
   EXPECT_TRUE(std::filesystem::exists(dir_ / "pd.model"));
   const command_result human =
       frugal({"harvest", "train-paraphrase", "pairs.jsonl", "--out", "pd2.model"});
   ASSERT_EQ(human.exit_code, 0) << human.err;
   EXPECT_NE(human.out.find("held-out"), std::string::npos);
+  EXPECT_NE(human.out.find("[95% Wilson]"), std::string::npos) << human.out;
+  // "precision 0.9512 [0.9301, 0.9660]"
+  EXPECT_NE(human.out.find(fmt::format("precision {:.4f} [{:.4f}, ",
+                                       metrics["held_out"]["precision"].get<double>(),
+                                       metrics["held_out"]["precision_interval"][0].get<double>())),
+            std::string::npos)
+      << human.out;
   EXPECT_EQ(slurp_file(dir_ / "pd2.model"), slurp_file(dir_ / "pd.model"));
 }
 
@@ -189,6 +218,8 @@ TEST_F(DetectorCli, TrainFriction) {
   EXPECT_EQ(metrics["held_out"]["examples"], 120);
   EXPECT_EQ(metrics["test"]["examples"], 300);
   EXPECT_GT(metrics["test"]["accuracy"].get<double>(), 0.7);
+  expect_metrics_with_intervals(metrics["held_out"]);
+  expect_metrics_with_intervals(metrics["test"]);
   EXPECT_TRUE(std::filesystem::exists(dir_ / "fd.model"));
 
   // A turn without "friction" is an error at its line.

@@ -9,12 +9,16 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "frugal/error.hpp"
 #include "frugal/harvest/friction.hpp"
+#include "harvest/detector_features.hpp"
 
 namespace frugal::harvest {
 namespace {
@@ -97,6 +101,121 @@ TEST(FrictionDetector, SaveLoadRoundTripAndLabelsRequired) {
   EXPECT_THROW(friction_detector::train(simulate(1, 8)), std::invalid_argument);
   EXPECT_THROW(friction_detector::train(train, {.calibration_fraction = 1.0}),
                std::invalid_argument);
+}
+
+// Intervals on the detector metrics (shared by both detectors: detail::metrics_of).
+
+bool contains(const estimation::proportion_interval& interval, double point) {
+  return interval.lower <= point && point <= interval.upper;
+}
+
+TEST(DetectorMetrics, WilsonIntervalsMatchHandComputedValues) {
+  // 10 examples: 4 positives; flagged 0-4 of which 3 positive (indices 0, 1, 2 positive flagged,
+  // 3 positive missed, 4 negative flagged), 5 negatives left unflagged. So precision 3/4,
+  // recall 3/4, accuracy 8/10.
+  const std::vector<double> probabilities = {0.9, 0.8, 0.7, 0.2, 0.6, 0.1, 0.1, 0.3, 0.4, 0.2};
+  const std::vector<std::uint8_t> outcomes = {1, 1, 1, 1, 0, 0, 0, 0, 0, 0};
+  const detector_metrics m = detail::metrics_of(probabilities, outcomes, 0.5);
+  EXPECT_EQ(m.flagged, 4u);
+  EXPECT_EQ(m.true_positives, 3u);
+  EXPECT_EQ(m.correct, 8u);
+  EXPECT_DOUBLE_EQ(m.precision, 0.75);
+  EXPECT_DOUBLE_EQ(m.recall, 0.75);
+  EXPECT_DOUBLE_EQ(m.accuracy, 0.8);
+  // Wilson, z = 1.959964: centre (p + z^2/2n) / (1 + z^2/n), half-width
+  // z sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n). 3 of 4: [0.30064, 0.95441]; 8 of 10:
+  // [0.49016, 0.94332] (computed by hand in Python, 1e-5).
+  EXPECT_NEAR(m.precision_interval.lower, 0.30064, 1e-5);
+  EXPECT_NEAR(m.precision_interval.upper, 0.95441, 1e-5);
+  EXPECT_NEAR(m.recall_interval.lower, 0.30064, 1e-5);
+  EXPECT_NEAR(m.recall_interval.upper, 0.95441, 1e-5);
+  EXPECT_NEAR(m.accuracy_interval.lower, 0.49016, 1e-5);
+  EXPECT_NEAR(m.accuracy_interval.upper, 0.94332, 1e-5);
+
+  // Nothing flagged: precision undefined, reported 0 with the uninformative [0, 1].
+  const detector_metrics none =
+      detail::metrics_of(std::vector<double>{0.1, 0.2}, std::vector<std::uint8_t>{1, 0}, 0.5);
+  EXPECT_EQ(none.precision, 0.0);
+  EXPECT_EQ(none.precision_interval.lower, 0.0);
+  EXPECT_EQ(none.precision_interval.upper, 1.0);
+  EXPECT_THROW(detail::metrics_from_counts(10, 4, 2, 3, 8, 0.5, 0.0), std::invalid_argument);
+}
+
+TEST(DetectorMetrics, IntervalsContainThePointAndShrinkWithExamples) {
+  // The same shares at 1x, 4x and 16x the examples: each interval holds its point and narrows
+  // (Wilson's width falls roughly as 1/sqrt(n)).
+  double last_width[3] = {2, 2, 2};
+  for (const std::size_t copies : {1u, 4u, 16u}) {
+    std::vector<double> probabilities;
+    std::vector<std::uint8_t> outcomes;
+    for (std::size_t c = 0; c < copies; ++c)
+      for (int i = 0; i < 20; ++i) {
+        outcomes.push_back(i < 8);                              // 8 positives in 20
+        probabilities.push_back(i < 6 || i >= 17 ? 0.9 : 0.1);  // 6 of them and 3 negatives
+      }
+    const detector_metrics m = detail::metrics_of(probabilities, outcomes, 0.5);
+    const estimation::proportion_interval intervals[3] = {m.precision_interval, m.recall_interval,
+                                                          m.accuracy_interval};
+    const double points[3] = {m.precision, m.recall, m.accuracy};
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_TRUE(contains(intervals[k], points[k])) << k << " at " << copies;
+      const double width = intervals[k].upper - intervals[k].lower;
+      EXPECT_LT(width, last_width[k] * (copies == 1 ? 1.0 : 0.6)) << k << " at " << copies;
+      last_width[k] = width;
+    }
+  }
+}
+
+TEST(DetectorMetrics, TrainedAndLoadedDetectorsCarryIntervals) {
+  const std::vector<turn> train = simulate(600, 5);
+  const friction_detector detector = friction_detector::train(train, {.epochs = 4, .seed = 1});
+  const detector_metrics& held_out = detector.training_metrics();
+  EXPECT_EQ(held_out.flagged + held_out.correct,
+            held_out.examples - held_out.positives + 2 * held_out.true_positives);
+  EXPECT_TRUE(contains(held_out.precision_interval, held_out.precision));
+  EXPECT_TRUE(contains(held_out.recall_interval, held_out.recall));
+  EXPECT_TRUE(contains(held_out.accuracy_interval, held_out.accuracy));
+  EXPECT_LT(held_out.recall_interval.upper - held_out.recall_interval.lower, 0.5);
+
+  const std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("frugal-friction-metrics-" + std::to_string(::getpid()));
+  detector.save(path.string());
+  const auto check_loaded = [&] {
+    const detector_metrics loaded = friction_detector::load(path.string()).training_metrics();
+    EXPECT_EQ(loaded.flagged, held_out.flagged);
+    EXPECT_EQ(loaded.true_positives, held_out.true_positives);
+    EXPECT_EQ(loaded.correct, held_out.correct);
+    EXPECT_EQ(loaded.precision, held_out.precision);
+    EXPECT_EQ(loaded.precision_interval.lower, held_out.precision_interval.lower);
+    EXPECT_EQ(loaded.recall_interval.upper, held_out.recall_interval.upper);
+    EXPECT_EQ(loaded.accuracy_interval.lower, held_out.accuracy_interval.lower);
+  };
+  check_loaded();
+
+  // A model file written before the counts were stored: they follow from the shares.
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::size_t header_start = bytes.find('\n') + 1;
+  const std::size_t header_end = bytes.find('\n', header_start);
+  nlohmann::ordered_json header =
+      nlohmann::ordered_json::parse(bytes.substr(header_start, header_end - header_start));
+  for (const char* key : {"flagged", "true_positives", "correct"})
+    ASSERT_EQ(header["training_metrics"].erase(key), 1u);
+  const auto write = [&](const nlohmann::ordered_json& settings) {
+    std::ofstream out(path, std::ios::binary);
+    out << bytes.substr(0, header_start) << settings.dump() << bytes.substr(header_end);
+  };
+  write(header);
+  check_loaded();
+  // Shares no counts can give are a bad model file, not made-up intervals.
+  header["training_metrics"]["accuracy"] = 0.0;
+  header["training_metrics"]["recall"] = 1.0;
+  write(header);
+  EXPECT_THROW(friction_detector::load(path.string()), input_error);
+  std::filesystem::remove(path);
 }
 
 TEST(FrictionDetector, StatusAndConfidenceMatter) {

@@ -13,6 +13,7 @@
 
 #include "frugal/error.hpp"
 #include "frugal/harvest/interaction_log.hpp"
+#include "frugal/harvest/text.hpp"
 
 namespace frugal::harvest {
 namespace {
@@ -251,6 +252,43 @@ TEST(InteractionLog, EmptyUtterancesAreErrors) {
     const std::string second = line.dump();
     expect_input_error(log_with_second_line(second),
                        {2, value_column(second, "text"), "empty utterance"});
+  }
+}
+
+// Turns are projected onto each other, which allocates source x target word distances: a turn
+// past the caps is an error at its "text"; one at the caps is read.
+TEST(InteractionLog, TokensPerUtteranceAndBytesPerTokenAreCapped) {
+  EXPECT_EQ(max_utterance_tokens, 512u);  // the documented caps
+  EXPECT_EQ(max_token_bytes, 256u);
+  const auto words = [](std::size_t count) {
+    std::string text = "w";
+    for (std::size_t i = 1; i < count; ++i) text += " w";
+    return text;
+  };
+  const auto line_with_text = [](const std::string& text) {
+    json line = valid_turn();
+    line["text"] = text;
+    return line.dump();
+  };
+  const std::string longest_word(max_token_bytes, 'x');
+  for (const std::string& text :
+       {words(max_utterance_tokens), "play " + longest_word + " in the kitchen"}) {
+    const interaction_log log =
+        parse_interaction_log(log_with_second_line(line_with_text(text)), "log.jsonl");
+    ASSERT_EQ(log.turns.size(), 2u);
+    EXPECT_EQ(log.turns[1].tokens, tokenize(text));
+  }
+
+  std::string accented;  // 129 two-byte letters: 258 bytes, so the cap counts bytes
+  for (int i = 0; i < 129; ++i) accented += "\u00e9";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {words(max_utterance_tokens + 1), "has 513 tokens, more than the 512 allowed"},
+      {"play " + longest_word + "x in the kitchen", "token 1 of \"text\" has 257 bytes"},
+      {"play " + accented + " in the kitchen", "has 258 bytes, more than the 256 allowed"}};
+  for (const auto& [text, fragment] : cases) {
+    SCOPED_TRACE(fragment);
+    const std::string second = line_with_text(text);
+    expect_input_error(log_with_second_line(second), {2, value_column(second, "text"), fragment});
   }
 }
 

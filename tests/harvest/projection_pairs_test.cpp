@@ -113,6 +113,44 @@ TEST(ProjectionPairs, ColumnsPointAtTheBadValue) {
   EXPECT_EQ(error_of("{\"id\": \"\xC3\x28\"}", 0).column(), 9u);
 }
 
+// Projection allocates source x target word distances: a side past the caps is an error at
+// that side; sides at the caps are read.
+TEST(ProjectionPairs, TokensPerUtteranceAndBytesPerTokenAreCapped) {
+  using json = nlohmann::ordered_json;
+  const auto pair_line = [](const std::vector<std::string>& source,
+                            const std::vector<std::string>& target) {
+    return json{{"id", 1},
+                {"source", {{"tokens", source}, {"intent", "i"}, {"slots", json::array()}}},
+                {"target", {{"tokens", target}}}}
+        .dump();
+  };
+  const std::vector<std::string> most(max_utterance_tokens, "w");
+  const std::vector<std::string> longest{"a", std::string(max_token_bytes, 'x')};
+  EXPECT_EQ(parse(pair_line(most, most)).pairs.size(), 1u);
+  EXPECT_EQ(parse(pair_line(longest, longest)).pairs.size(), 1u);
+
+  const std::vector<std::string> too_many(max_utterance_tokens + 1, "w");
+  const std::vector<std::string> too_long{"a", std::string(max_token_bytes + 1, 'x')};
+  struct bad_case {
+    std::vector<std::string> source, target;
+    std::string side;  // where the error points
+    std::string message_part;
+  };
+  const std::vector<bad_case> cases{
+      {too_many, {"w"}, "source", "\"source.tokens\" has 513 tokens, more than the 512 allowed"},
+      {{"w"}, too_many, "target", "\"target.tokens\" has 513 tokens"},
+      {too_long, {"w"}, "source", "token 1 of \"source.tokens\" has 257 bytes, more than the 256"},
+      {most, too_long, "target", "token 1 of \"target.tokens\" has 257 bytes"}};
+  for (const bad_case& c : cases) {
+    SCOPED_TRACE(c.message_part);
+    const std::string line = pair_line(c.source, c.target);
+    const input_error error = error_of(line);
+    EXPECT_EQ(error.line(), 2u);
+    EXPECT_EQ(error.column(), line.find("\"" + c.side + "\":") + c.side.size() + 4);
+    EXPECT_NE(error.message().find(c.message_part), std::string::npos) << error.what();
+  }
+}
+
 TEST(ProjectionPairs, SkipBadCountsAndKeepsTheGoodLines) {
   const projection_pairs read =
       parse(good + "\nnot json\n" + good + "\n{\"id\": 3}\n" + good + "\n", true);

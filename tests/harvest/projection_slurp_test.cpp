@@ -4,6 +4,7 @@
 // pairs come from large groups of slot-less utterances ("what time is it" ...), where only the
 // intent is carried, so the bar is also asserted on the pairs whose source has a slot.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "frugal/estimation/intervals.hpp"
 #include "frugal/harvest/datasets.hpp"
 #include "frugal/harvest/edit_distance.hpp"
 #include "frugal/harvest/projection.hpp"
@@ -36,6 +38,15 @@ detail::projection_score score(projection_method method, double rate, std::uint6
       [&](const annotated_utterance& source, const std::vector<std::string>& target) {
         return project(source, target, settings);
       });
+}
+
+// "0.9950 [0.9921, 0.9969]": exact / pairs with its 95% Wilson interval, for the log (pairs
+// share utterances, so the interval is if anything too narrow).
+std::string with_interval(std::size_t exact, std::size_t pairs) {
+  const estimation::proportion_interval interval = estimation::interval_for_proportion(
+      estimation::interval_method::wilson, double(exact), double(pairs), 0, 0.95);
+  return fmt::format("{:.4f} [{:.4f}, {:.4f}]", pairs == 0 ? 0.0 : double(exact) / double(pairs),
+                     interval.lower, interval.upper);
 }
 
 TEST(ProjectionSlurp, NaturalPairsAreManyAndShareSlotValues) {
@@ -85,9 +96,11 @@ TEST(ProjectionSlurp, SlotFirstMeetsTheBarCleanAndDamaged) {
   const detail::projection_score clean = score(projection_method::slot_first, 0.0, 1);
   const detail::projection_score greedy = score(projection_method::greedy, 0.0, 1);
   std::cout << "SLURP test natural pairs: " << clean.pairs << " (" << clean.with_slots
-            << " with slots)\n  clean exact match: slot-first " << clean.exact_match() << " ("
-            << clean.exact_match_with_slots() << " with slots), greedy " << greedy.exact_match()
-            << " (" << greedy.exact_match_with_slots() << ")\n";
+            << " with slots); exact match [95% Wilson]\n  clean: slot-first "
+            << with_interval(clean.exact, clean.pairs) << " ("
+            << with_interval(clean.exact_with_slots, clean.with_slots) << " with slots), greedy "
+            << with_interval(greedy.exact, greedy.pairs) << " ("
+            << with_interval(greedy.exact_with_slots, greedy.with_slots) << ")\n";
   EXPECT_GE(clean.exact_match(), 0.99);
   EXPECT_GE(clean.exact_match_with_slots(), 0.99);
   EXPECT_GT(clean.with_slots, 1000u);
@@ -97,9 +110,11 @@ TEST(ProjectionSlurp, SlotFirstMeetsTheBarCleanAndDamaged) {
     const detail::projection_score damaged = score(projection_method::slot_first, 0.3, seed);
     const detail::projection_score damaged_greedy = score(projection_method::greedy, 0.3, seed);
     std::cout << "  30% of slot words damaged, seed " << seed << ": slot-first "
-              << damaged.exact_match() << " (" << damaged.exact_match_with_slots()
-              << " with slots), greedy " << damaged_greedy.exact_match() << " ("
-              << damaged_greedy.exact_match_with_slots() << ")\n";
+              << with_interval(damaged.exact, damaged.pairs) << " ("
+              << with_interval(damaged.exact_with_slots, damaged.with_slots)
+              << " with slots), greedy "
+              << with_interval(damaged_greedy.exact, damaged_greedy.pairs) << " ("
+              << with_interval(damaged_greedy.exact_with_slots, damaged_greedy.with_slots) << ")\n";
     EXPECT_GE(damaged.exact_match(), 0.88) << "seed " << seed;
     EXPECT_GE(damaged.exact_match_with_slots(), 0.88) << "seed " << seed;
     EXPECT_GE(damaged.exact_match(), damaged_greedy.exact_match()) << "seed " << seed;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -304,6 +305,37 @@ TEST_F(HarvestRunCli, BadInputExitsThreeAndWritesNothing) {
   result = run({(dir_ / "missing.jsonl").string(), "--out", out.string(), "--paraphrase",
                 not_a_model.string(), "--friction", not_a_model.string()});
   EXPECT_EQ(result.exit_code, 3) << result.err;
+}
+
+// --out and --candidates appear together or not at all: an unwritable one (its directory is
+// missing) exits 3 like other bad input and leaves the other as it was, and no temporary file.
+TEST_F(HarvestRunCli, AnUnwritableOutputLeavesNeitherOutput) {
+  const fs::path missing_dir = dir_ / "missing";
+  const fs::path out = dir_ / "harvested.jsonl";
+  const fs::path candidates = dir_ / "candidates.jsonl";
+  const auto run_with = [&](const fs::path& out_path, const fs::path& candidates_path) {
+    std::vector<std::string> arguments{log_.string(), "--out", out_path.string(), "--candidates",
+                                       candidates_path.string()};
+    for (const std::string& option : model_options()) arguments.push_back(option);
+    return run(arguments);
+  };
+
+  e2e::command_result result = run_with(missing_dir / "harvested.jsonl", candidates);
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_NE(result.err.find((missing_dir / "harvested.jsonl").string()), std::string::npos)
+      << result.err;
+  EXPECT_FALSE(fs::exists(candidates));
+
+  write_text(out, "previous\n");
+  result = run_with(out, missing_dir / "candidates.jsonl");
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_EQ(read_text(out), "previous\n");
+
+  std::vector<std::string> left;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir_))
+    left.push_back(entry.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"harvested.jsonl", "log.jsonl"}));
 }
 
 TEST_F(HarvestRunCli, BadOptionsAreUsageErrors) {

@@ -96,6 +96,146 @@ TEST_F(HarvestSimulateCli, BadInputAndOptions) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
+// Tiny annotated JSONL data: two intents, a slot type, short utterances.
+const std::vector<std::string> kPlayLines{
+    R"({"tokens": ["play", "jazz"], "intent": "play_music", "slots": [{"type": "genre", "start": 1, "end": 2}]})",
+    R"({"tokens": ["put", "on", "rock"], "intent": "play_music", "slots": [{"type": "genre", "start": 2, "end": 3}]})"};
+const std::vector<std::string> kLightLines{
+    R"({"tokens": ["turn", "lights", "off"], "intent": "lights_off", "slots": []})",
+    R"({"tokens": ["lights", "off", "please"], "intent": "lights_off", "slots": []})",
+    R"({"tokens": ["what", "time", "is", "it"], "intent": "time", "slots": []})"};
+
+std::string write_lines(const std::filesystem::path& path, const std::vector<std::string>& lines) {
+  std::ofstream out(path, std::ios::binary);
+  for (const std::string& line : lines) out << line << '\n';
+  return path.string();
+}
+
+std::vector<std::string> both(const std::vector<std::string>& a,
+                              const std::vector<std::string>& b) {
+  std::vector<std::string> lines = a;
+  lines.insert(lines.end(), b.begin(), b.end());
+  return lines;
+}
+
+// The log and the NLU model appear together or not at all: an unwritable --nlu-out (its
+// directory is missing) exits 3, as other unwritable outputs do, and leaves no log behind.
+TEST_F(HarvestSimulateCli, AnUnwritableModelLeavesNoLog) {
+  const std::string data = write_lines(dir_ / "data.jsonl", both(kPlayLines, kLightLines));
+  const std::string log = (dir_ / "log.jsonl").string();
+  const std::string model = (dir_ / "nlu.model").string();
+  const std::string missing = (dir_ / "missing" / "file").string();
+  const std::vector<std::string> simulate{frugal_path, "harvest", "simulate", "--data", data,
+                                          "--turns",   "200",     "--users",  "5"};
+  const auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = simulate;
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  };
+
+  command_result result = run_command(with({"--out", log, "--nlu-out", missing}));
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_NE(result.err.find(missing), std::string::npos) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(log));
+  result = run_command(with({"--out", missing, "--nlu-out", model}));
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(model));
+  std::size_t left = 0;  // the data file only: no temporary either
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir_)) ++left;
+  EXPECT_EQ(left, 1u);
+
+  // The same data and outputs in a directory that exists: both written.
+  result = run_command(with({"--out", log, "--nlu-out", model}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(std::filesystem::exists(log));
+  EXPECT_TRUE(std::filesystem::exists(model));
+}
+
+// Data the NLU cannot be trained on (its intent classifier needs two intents, its slot tagger a
+// slot, both an utterance that can be simulated) is bad input naming the file, for simulate and
+// for evaluate's train split alike, not an internal error.
+TEST_F(HarvestSimulateCli, DataTheNluCannotLearnFromIsBadInput) {
+  const std::string good = write_lines(dir_ / "good.jsonl", both(kPlayLines, kLightLines));
+  struct bad_data {
+    std::string name;
+    std::vector<std::string> lines;
+    std::string message_part;
+  };
+  const std::vector<bad_data> cases{
+      {"one-intent.jsonl", kPlayLines,
+       "every utterance has the intent \"play_music\"; the NLU's intent classifier needs two"},
+      {"no-slots.jsonl", kLightLines, "no utterance has a slot"},
+      // Tokens holding a space cannot be logged as text and read back as the same tokens.
+      {"no-carrier.jsonl",
+       {R"({"tokens": ["play jazz"], "intent": "play_music", "slots": []})",
+        R"({"tokens": ["lights off"], "intent": "lights_off", "slots": []})"},
+       "no utterance can be simulated"}};
+  const std::string out = (dir_ / "log.jsonl").string();
+  for (const bad_data& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string data = write_lines(dir_ / c.name, c.lines);
+    for (const std::vector<std::string>& argv :
+         {std::vector<std::string>{frugal_path, "harvest", "simulate", "--data", data, "--out", out,
+                                   "--turns", "200", "--users", "5"},
+          std::vector<std::string>{frugal_path, "harvest", "evaluate", "--train", data, "--test",
+                                   good, "--turns", "200", "--users", "5", "--friction-turns",
+                                   "100"}}) {
+      const command_result result = run_command(argv);
+      EXPECT_EQ(result.exit_code, 3) << argv[2] << "\n" << result.err;
+      EXPECT_NE(result.err.find(data + ": "), std::string::npos) << argv[2] << "\n" << result.err;
+      EXPECT_NE(result.err.find(c.message_part), std::string::npos) << argv[2] << "\n"
+                                                                    << result.err;
+    }
+    EXPECT_FALSE(std::filesystem::exists(out));
+  }
+}
+
+// evaluate also trains a paraphrase detector on pairs synthesized from the head: data with no
+// two phrasings of one intent and slot types among the head carriers gives it none. The same
+// data simulates (no paraphrase detector there).
+TEST_F(HarvestSimulateCli, DataWithoutParaphrasePairsIsBadInputToEvaluate) {
+  const std::string data = write_lines(dir_ / "data.jsonl", both(kPlayLines, kLightLines));
+  command_result result =
+      run_command({frugal_path, "harvest", "evaluate", "--train", data, "--test", data, "--turns",
+                   "200", "--users", "5", "--friction-turns", "100"});
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_NE(result.err.find(data + ": too little variety for the paraphrase detector"),
+            std::string::npos)
+      << result.err;
+  result = run_command({frugal_path, "harvest", "simulate", "--data", data, "--out",
+                        (dir_ / "log.jsonl").string(), "--turns", "200", "--users", "5"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+// Floating-point options reject NaN (CLI::Range lets it through) and counts reject values that
+// wrap around in size_t: usage errors, exit 2. Each option with an accepted value passes the
+// parser (the run then fails on the data, exit 3), so "nan" alone is what is refused.
+TEST_F(HarvestSimulateCli, NonFiniteOrWrappingOptionValuesAreUsageErrors) {
+  const std::string data = write_lines(dir_ / "one-intent.jsonl", kPlayLines);
+  const std::vector<std::string> simulate{
+      frugal_path, "harvest", "simulate", "--data", data, "--out", (dir_ / "log.jsonl").string()};
+  const std::vector<std::string> evaluate{frugal_path, "harvest", "evaluate", "--train",
+                                          data,        "--test",  data};
+  struct option_case {
+    const std::vector<std::string>& command;
+    std::string option, bad, good;
+  };
+  const std::vector<option_case> cases{
+      {simulate, "--zipf", "nan", "1.5"},         {simulate, "--noise", "nan", "0.2"},
+      {evaluate, "--zipf", "nan", "1.5"},         {evaluate, "--min-agreement", "nan", "0.5"},
+      {evaluate, "--max-gap", "nan", "30"},       {evaluate, "--max-gap", "-1", "30"},
+      {evaluate, "--min-occurrences", "-1", "2"}, {evaluate, "--min-users", "0", "2"}};
+  for (const option_case& c : cases) {
+    SCOPED_TRACE(c.command[2] + " " + c.option + " " + c.bad);
+    for (const auto& [value, expected] : {std::pair{c.bad, 2}, std::pair{c.good, 3}}) {
+      std::vector<std::string> argv = c.command;
+      argv.insert(argv.end(), {c.option, value});
+      const command_result result = run_command(argv);
+      EXPECT_EQ(result.exit_code, expected) << value << "\n" << result.err;
+    }
+  }
+}
+
 // A small seeded evaluation on German xSID (80,000 turns, about 4 s). The bar of the issue:
 // harvested-label precision at least 0.95 at default corroboration, fewer errors on utterances
 // with a tail carrier (natural test ones and tail carriers filled with test values, together),

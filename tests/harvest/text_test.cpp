@@ -2,9 +2,12 @@
 
 #include "frugal/harvest/text.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace frugal::harvest {
 namespace {
@@ -63,6 +66,43 @@ TEST(WordVocabulary, InternsNormalForms) {
   EXPECT_EQ(vocabulary.word(a), "strasse");
   EXPECT_EQ(vocabulary.code_points(a).size(), 7u);
   EXPECT_EQ(vocabulary.size(), 2u);
+}
+
+// The raw-spelling cache: every spelling, seen first or again, before and after the table
+// grows, maps to the id of its normal form; each distinct spelling is cached once.
+TEST(WordVocabulary, RawSpellingCacheAgreesWithNormalization) {
+  word_vocabulary vocabulary;
+  std::vector<std::string> spellings;
+  for (int i = 0; i < 3000; ++i) {
+    const bool sharp_s = i % 3 == 0;
+    spellings.push_back(fmt::format("w{}{}", i, sharp_s ? "straße" : "é"));
+    spellings.push_back(fmt::format("W{}{}", i, sharp_s ? "STRASSE" : "É"));
+  }
+  for (int pass = 0; pass < 2; ++pass)
+    for (const std::string& spelling : spellings) {
+      const std::uint32_t id = vocabulary.id(spelling);
+      ASSERT_EQ(vocabulary.word(id), normalize_word(spelling)) << spelling;
+      ASSERT_EQ(vocabulary.id_of_normalized(normalize_word(spelling)), id) << spelling;
+      ASSERT_EQ(vocabulary.normal_form(spelling), normalize_word(spelling)) << spelling;
+    }
+  EXPECT_EQ(vocabulary.size(), 3000u);  // the two spellings of each word share a normal form
+  EXPECT_EQ(vocabulary.spellings(), 6000u);
+  // Spellings that differ only after 8 bytes (the hash works on 8-byte chunks) stay apart.
+  EXPECT_NE(vocabulary.id("abcdefgh-one"), vocabulary.id("abcdefgh-two"));
+  EXPECT_EQ(vocabulary.id(""), vocabulary.id_of_normalized(""));
+}
+
+TEST(AppendNormalForm, AppendsWhatNormalizeWordGives) {
+  word_vocabulary vocabulary;
+  std::string out = "x ";
+  for (const char* word : {"Play", "JAZZ", "Straße", "STRASSE", "Mu\u0308ller", "", "perché"}) {
+    SCOPED_TRACE(word);
+    const std::string before = out;
+    append_normal_form(out, word, vocabulary);
+    EXPECT_EQ(out, before + normalize_word(word));
+  }
+  // Only the non-ASCII spellings went through the vocabulary's cache.
+  EXPECT_EQ(vocabulary.spellings(), 3u);
 }
 
 }  // namespace

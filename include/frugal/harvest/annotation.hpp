@@ -2,12 +2,46 @@
 /// Annotated utterances: tokens, an intent and slots as token spans (DESIGN.md §4). The unit
 /// that label projection produces, that corroboration counts and that the NLU model learns from.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace frugal::harvest {
+
+/// Caps on the size of an utterance read from an untrusted file (interaction logs, projection
+/// pairs); a reader reports a larger one as bad input at its file:line:column. Label projection
+/// compares every source word with every target word, so its memory and time grow with the
+/// product of the two token counts and, per word pair, with the words' lengths: one line with
+/// 30,000 tokens a side would exhaust memory. Real utterances are far below the caps: the
+/// longest in SLURP has 61 tokens, the longest token of SLURP and xSID 32 bytes.
+inline constexpr std::size_t max_utterance_tokens = 512;
+inline constexpr std::size_t max_token_bytes = 256;
+
+/// What makes `tokens` exceed max_utterance_tokens or max_token_bytes, as a message naming
+/// `field` ("text", "target.tokens"), or "" when nothing does.
+inline std::string token_limit_problem(const std::vector<std::string>& tokens,
+                                       std::string_view field) {
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
+  std::string message;
+  const auto quoted_field = [&] { message.append("\"").append(field).append("\""); };
+  if (tokens.size() > max_utterance_tokens) {
+    quoted_field();
+    message.append(" has ").append(std::to_string(tokens.size()));
+    message.append(" tokens, more than the ").append(std::to_string(max_utterance_tokens));
+    return message.append(" allowed");
+  }
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].size() <= max_token_bytes) continue;
+    message.append("token ").append(std::to_string(i)).append(" of ");
+    quoted_field();
+    message.append(" has ").append(std::to_string(tokens[i].size()));
+    message.append(" bytes, more than the ").append(std::to_string(max_token_bytes));
+    return message.append(" allowed");
+  }
+  return message;
+}
 
 /// A slot over tokens [start, end) (end exclusive).
 struct slot_span {

@@ -50,8 +50,9 @@ struct interaction_log {
 
 /// Parses a whole log. Without skip_bad, the first bad line throws frugal::input_error with
 /// file:line:column: a missing or mistyped field, a slot span out of range or overlapping
-/// another, an empty utterance, invalid UTF-8, malformed JSON, a negative or non-finite time, a
-/// confidence outside [0, 1].
+/// another, an empty utterance, one with more than max_utterance_tokens tokens or a token longer
+/// than max_token_bytes (annotation.hpp), invalid UTF-8, malformed JSON, a negative or
+/// non-finite time, a confidence outside [0, 1].
 interaction_log parse_interaction_log(std::string_view text, const std::string& source,
                                       const log_read_options& options = {});
 

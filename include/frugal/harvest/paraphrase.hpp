@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "frugal/estimation/intervals.hpp"
 #include "frugal/harvest/annotation.hpp"
 
 namespace frugal::harvest {
@@ -45,14 +46,27 @@ struct detector_training_settings {
 };
 
 /// Precision, recall and calibration of a detector at a threshold, on held-out examples.
+///
+/// Each share comes with its two-sided 95% Wilson score interval (no finite-population
+/// correction: the examples stand for the detector's use, not for a finite population), from
+/// the counts below: precision = true_positives / flagged, recall = true_positives / positives,
+/// accuracy = correct / examples. A share whose denominator is 0 is 0 with the interval [0, 1].
+/// The intervals treat examples as independent; synthetic pairs made from one source utterance
+/// are not, so on them the intervals are somewhat too narrow.
 struct detector_metrics {
   std::size_t examples = 0;
-  std::size_t positives = 0;
+  std::size_t positives = 0;       ///< examples whose true label is 1
+  std::size_t flagged = 0;         ///< examples with probability >= threshold
+  std::size_t true_positives = 0;  ///< flagged examples whose true label is 1
+  std::size_t correct = 0;         ///< flagged positives plus unflagged negatives
   double threshold = 0.5;
   double precision = 0.0;
   double recall = 0.0;
   double accuracy = 0.0;
   double expected_calibration_error = 0.0;
+  estimation::proportion_interval precision_interval;
+  estimation::proportion_interval recall_interval;
+  estimation::proportion_interval accuracy_interval;
 };
 
 class paraphrase_detector {

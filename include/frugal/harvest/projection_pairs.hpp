@@ -36,7 +36,8 @@ struct projection_pairs {
 /// Parses pairs. Without skip_bad the first bad line throws frugal::input_error with
 /// file:line:column: malformed JSON, invalid UTF-8, a missing or mistyped field, an id that is
 /// not a non-empty string or an integer, empty tokens or utterances, an empty intent, a slot span
-/// out of range, empty or overlapping another. With skip_bad such lines are counted and skipped.
+/// out of range, empty or overlapping another, a side with more than max_utterance_tokens tokens
+/// or a token longer than max_token_bytes. With skip_bad such lines are counted and skipped.
 projection_pairs parse_projection_pairs(std::string_view text, const std::string& source,
                                         bool skip_bad = false);
 /// Reads the file at `path` ("-": standard input, named "stdin" in errors) and parses it.
