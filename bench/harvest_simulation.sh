@@ -7,8 +7,9 @@
 # held-out precision/recall, and the exact-match error before and after retraining on head and
 # tail utterances with the relative reduction and its 95% bootstrap interval (errors are summed
 # over 3 NLU trainings with different seeds per side, --nlu-seeds, so that one training's luck,
-# about +-1% of the head errors on SLURP, does not pass for an effect). The full human
-# reports go to SCRATCH/evaluate-LANG.txt and the JSON to SCRATCH/evaluate-LANG.json.
+# about +-1% of the head errors on SLURP, does not pass for an effect). Each language runs once,
+# with --json; the whole report is kept in SCRATCH/evaluate-LANG.json and the lines below are
+# printed from it.
 #
 #   bench/harvest_simulation.sh [--build DIR] [--data DIR] [--seed S] [--scratch DIR]
 #                               [--languages "en de it"] [-- extra evaluate options]
@@ -43,10 +44,8 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for language in $languages; do
   start=$(date +%s.%N)
   "$frugal" harvest evaluate --data-dir "$data" --language "$language" --seed "$seed" \
-    "${extra[@]}" > "$scratch/evaluate-$language.txt"
-  end=$(date +%s.%N)
-  "$frugal" harvest evaluate --data-dir "$data" --language "$language" --seed "$seed" \
     "${extra[@]}" --json > "$scratch/evaluate-$language.json"
+  end=$(date +%s.%N)
   python3 - "$scratch/evaluate-$language.json" "$language" "$start" "$end" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -55,10 +54,14 @@ p, y, d, e = r["precision"], r["yield"], r["detectors"], r["errors"]
 print(f"\n== {language}: {seconds:.1f} s wall; log {r['log']['turns']:,} turns; "
       f"bar {'met' if r['meets_bar'] else 'NOT met'}")
 print(f"precision {p['correct']}/{p['kept']} = {p['precision']:.3f} (Wilson lower {p['wilson_lower']:.3f}); "
-      f"yield {y['harvested_tail_utterances']}/{y['failed_tail_utterances']} failed tail utterances, "
-      f"{y['harvested_frequent_tail_utterances']}/{y['frequent_failed_tail_utterances']} of those said >= 10 times")
+      f"yield {y['harvested_tail_utterances']}/{y['failed_tail_utterances']} failed tail utterances "
+      f"[{y['tail_share_interval'][0]:.3f}, {y['tail_share_interval'][1]:.3f}], "
+      f"{y['harvested_frequent_tail_utterances']}/{y['frequent_failed_tail_utterances']} of those said >= 10 times "
+      f"[{y['frequent_tail_share_interval'][0]:.3f}, {y['frequent_tail_share_interval'][1]:.3f}]")
 for name, m in d.items():
-    print(f"  {name:32} n={m['examples']:>7,}  P {m['precision']:.3f}  R {m['recall']:.3f}")
+    (pl, ph), (rl, rh) = m["precision_interval"], m["recall_interval"]
+    print(f"  {name:32} n={m['examples']:>7,}  P {m['precision']:.3f} [{pl:.3f}, {ph:.3f}]  "
+          f"R {m['recall']:.3f} [{rl:.3f}, {rh:.3f}]")
 for name, c in e.items():
     lo, hi = c["reduction_interval"]
     print(f"  {name:12} n={c['utterances']:>5}  error {c['error_before']:.3f} -> {c['error_after']:.3f}  "
