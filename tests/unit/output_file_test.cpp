@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "e2e/run_command.hpp"
 #include "frugal/error.hpp"
 #include "frugal/io/output_file.hpp"
 
@@ -20,18 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class staged_outputs_test : public ::testing::Test {
+// The scratch directory (dir_, fresh per test, removed afterwards) is the e2e tests' fixture.
+class staged_outputs_test : public e2e::scratch_directory_test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "frugal-output-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   std::vector<std::string> listing() const {
@@ -52,8 +44,6 @@ class staged_outputs_test : public ::testing::Test {
   static std::function<void(std::ostream&)> text(const std::string& content) {
     return [content](std::ostream& out) { out << content; };
   }
-
-  fs::path dir_;
 };
 
 TEST_F(staged_outputs_test, nothing_reaches_a_target_before_commit) {
