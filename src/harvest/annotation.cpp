@@ -55,6 +55,15 @@ std::string utterance_key(const std::vector<std::string>& tokens) {
   return key;
 }
 
+void utterance_key(const std::vector<std::string>& tokens, word_vocabulary& vocabulary,
+                   std::string& key) {
+  key.clear();
+  for (const std::string& token : tokens) {
+    if (!key.empty()) key.push_back(' ');
+    append_normal_form(key, token, vocabulary);
+  }
+}
+
 std::vector<std::string> bio_tags(const annotated_utterance& utterance) {
   std::vector<std::string> tags(utterance.tokens.size(), "O");
   for (const slot_span& slot : utterance.slots)

@@ -68,24 +68,16 @@ std::vector<corroborated_example> corroborate(std::span<const projection_vote> v
   // The candidate each vote gave (SIZE_MAX for rejected projections).
   std::vector<std::size_t> vote_candidate(votes.size(), SIZE_MAX);
 
-  // utterance_key(), with each distinct non-ASCII spelling normalized once: votes repeat the
-  // same words, and on non-ASCII words (ICU) utterance_key() per vote took longer than all of
-  // corroboration does now (bench/harvest_run.cpp).
+  // Keys through one vocabulary, so that each distinct non-ASCII spelling is normalized once:
+  // votes repeat the same words, and on non-ASCII words (ICU) utterance_key() per vote took
+  // longer than all of corroboration does now (bench/harvest_run.cpp).
   word_vocabulary vocabulary;
   std::string key;
-  const auto key_of = [&](const std::vector<std::string>& tokens) -> const std::string& {
-    key.clear();
-    for (const std::string& token : tokens) {
-      if (!key.empty()) key.push_back(' ');
-      append_normal_form(key, token, vocabulary);
-    }
-    return key;
-  };
 
   std::string identity;
   for (std::size_t v = 0; v < votes.size(); ++v) {
     const projection_vote& vote = votes[v];
-    key_of(vote.projection.tokens);
+    utterance_key(vote.projection.tokens, vocabulary, key);
     const auto [group_entry, new_group] = group_of.try_emplace(key, groups.size());
     if (new_group) groups.push_back({0, SIZE_MAX});
     const std::size_t g = group_entry->second;
@@ -131,7 +123,8 @@ std::vector<corroborated_example> corroborate(std::span<const projection_vote> v
     const candidate& modal = candidates[group.modal];
     corroborated_example example;
     example.example = votes[modal.first_vote].projection;
-    example.key = key_of(example.example.tokens);
+    utterance_key(example.example.tokens, vocabulary, key);
+    example.key = key;
     example.occurrences = group.occurrences;
     example.agreeing = modal.count;
     example.users = users[g];

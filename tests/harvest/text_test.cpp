@@ -1,6 +1,7 @@
 // Word normal forms, tokenization and UTF-8 checks (frugal/harvest/text.hpp).
 
 #include "frugal/harvest/text.hpp"
+#include "frugal/harvest/annotation.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -103,6 +104,18 @@ TEST(AppendNormalForm, AppendsWhatNormalizeWordGives) {
   }
   // Only the non-ASCII spellings went through the vocabulary's cache.
   EXPECT_EQ(vocabulary.spellings(), 3u);
+}
+
+TEST(UtteranceKey, ThroughAVocabularyIsTheSameKey) {
+  word_vocabulary vocabulary;
+  std::string key = "left over";
+  for (const std::vector<std::string>& tokens :
+       {std::vector<std::string>{"Straße", "nach", "MÜNCHEN"},
+        std::vector<std::string>{"STRASSE", "nach", "Mu\u0308nchen"}, std::vector<std::string>{},
+        std::vector<std::string>{"perché", "Play", "perché"}}) {
+    utterance_key(tokens, vocabulary, key);
+    EXPECT_EQ(key, utterance_key(tokens));
+  }
 }
 
 }  // namespace

@@ -68,6 +68,12 @@ void sort_slots(std::vector<slot_span>& slots);
 /// The tokens' normal forms joined by single spaces: the key under which corroboration counts
 /// occurrences of "the same utterance".
 std::string utterance_key(const std::vector<std::string>& tokens);
+class word_vocabulary;
+/// The same key, written into `key` (replacing its content), with each distinct non-ASCII
+/// spelling normalized once through `vocabulary`: for callers that key many utterances with
+/// repeated words (corroboration keys every vote).
+void utterance_key(const std::vector<std::string>& tokens, word_vocabulary& vocabulary,
+                   std::string& key);
 
 /// BIO tags of the slots, one a token ("O", "B-type", "I-type"); slots must be valid.
 std::vector<std::string> bio_tags(const annotated_utterance& utterance);
