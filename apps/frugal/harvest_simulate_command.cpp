@@ -72,6 +72,10 @@ void check_nlu_training_data(const std::vector<annotated_utterance>& head,
                       "no utterance has a slot; the NLU's slot tagger needs one at least");
 }
 
+constexpr const char* slot_dropout_help =
+    "NLU training: share of slot-value words whose own word features are left out, so that the "
+    "tagger learns to find unseen values from their context";
+
 // The traffic options simulate and evaluate share.
 struct traffic_options {
   simulation_settings settings;
@@ -122,6 +126,7 @@ struct simulate_command {
   std::string nlu_out;
   std::uint64_t seed = 1;
   std::size_t training_fills = 2;
+  double slot_word_dropout = nlu_settings{}.slot_word_dropout;
   traffic_options traffic;
   bool json_output = false;
 
@@ -135,6 +140,7 @@ struct simulate_command {
     progress("training the NLU on the head carriers", 0, 1);
     nlu_settings nlu;
     nlu.seed = seed;
+    nlu.slot_word_dropout = slot_word_dropout;
     const nlu_model model = nlu_model::train(head, nlu);
     progress("simulating", 0, 1);
     simulation_settings settings = traffic.settings;
@@ -447,6 +453,10 @@ void add_harvest_simulate_commands(CLI::App& harvest) {
                     "Extra fills per head carrier in the NLU's training data")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{0}, std::size_t{100}));
+    sub->add_option("--nlu-slot-dropout", command->slot_word_dropout, slot_dropout_help)
+        ->capture_default_str()
+        ->check(finite_number())
+        ->check(CLI::Range(0.0, 0.99));
     command->traffic.add(*sub);
     sub->add_flag("--json", command->json_output, "Machine-readable summary on stdout");
     sub->footer(
@@ -502,6 +512,11 @@ void add_harvest_simulate_commands(CLI::App& harvest) {
                     "Training epochs of the NLU (intent classifier and slot tagger)")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100}));
+    sub->add_option("--nlu-slot-dropout", command->settings.nlu.slot_word_dropout,
+                    slot_dropout_help)
+        ->capture_default_str()
+        ->check(finite_number())
+        ->check(CLI::Range(0.0, 0.99));
     sub->add_option(
            "--harvest-fills", command->settings.harvest_fills,
            "Extra fills (other observed slot values) per harvested example when retraining")

@@ -1,5 +1,5 @@
-// Hashed multinomial logistic regression, Platt scaling and calibration error
-// (frugal/harvest/linear_model.hpp).
+// Multinomial logistic regression over hashed or dictionary features, Platt scaling and
+// calibration error (frugal/harvest/linear_model.hpp).
 
 #include "frugal/harvest/linear_model.hpp"
 
@@ -55,6 +55,60 @@ T read_raw(std::istream& in, const std::string& source) {
 std::uint32_t feature_hasher::index(std::string_view name) const {
   const std::uint64_t hash = XXH3_64bits(name.data(), name.size());
   return static_cast<std::uint32_t>(hash >> (64 - bits_));
+}
+
+std::uint32_t feature_dictionary::add(std::string_view name) {
+  const std::uint64_t fingerprint = XXH3_64bits(name.data(), name.size());
+  const auto [at, added] =
+      indices_.try_emplace(fingerprint, static_cast<std::uint32_t>(fingerprints_.size()));
+  if (added) {
+    if (fingerprints_.size() == max_size) {
+      indices_.erase(at);
+      throw std::length_error("feature_dictionary: more than 2^26 distinct features");
+    }
+    fingerprints_.push_back(fingerprint);
+  }
+  return at->second;
+}
+
+std::optional<std::uint32_t> feature_dictionary::find(std::string_view name) const {
+  const auto at = indices_.find(XXH3_64bits(name.data(), name.size()));
+  if (at == indices_.end()) return std::nullopt;
+  return at->second;
+}
+
+std::uint32_t feature_dictionary::feature_bits() const {
+  return std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::bit_width(
+                                        fingerprints_.empty() ? 0 : fingerprints_.size() - 1)));
+}
+
+void feature_dictionary::write(std::ostream& out) const {
+  write_raw(out, static_cast<std::uint64_t>(fingerprints_.size()));
+  out.write(reinterpret_cast<const char*>(fingerprints_.data()),
+            static_cast<std::streamsize>(fingerprints_.size() * sizeof(std::uint64_t)));
+}
+
+feature_dictionary feature_dictionary::read(std::istream& in, const std::string& source) {
+  const auto count = read_raw<std::uint64_t>(in, source);
+  if (count > max_size) throw input_error(source, 0, 0, "corrupt feature dictionary: too large");
+  feature_dictionary dictionary;
+  // Read in bounded chunks, so that a count the file cannot back allocates little.
+  constexpr std::uint64_t chunk = 1 << 16;
+  for (std::uint64_t done = 0; done < count;) {
+    const std::uint64_t n = std::min(chunk, count - done);
+    const std::size_t old_size = dictionary.fingerprints_.size();
+    dictionary.fingerprints_.resize(old_size + n);
+    if (!in.read(reinterpret_cast<char*>(dictionary.fingerprints_.data() + old_size),
+                 static_cast<std::streamsize>(n * sizeof(std::uint64_t))))
+      throw input_error(source, 0, 0, "truncated model file");
+    done += n;
+  }
+  dictionary.indices_.reserve(dictionary.fingerprints_.size());
+  for (std::size_t i = 0; i < dictionary.fingerprints_.size(); ++i)
+    if (!dictionary.indices_.emplace(dictionary.fingerprints_[i], static_cast<std::uint32_t>(i))
+             .second)
+      throw input_error(source, 0, 0, "corrupt feature dictionary: a repeated feature");
+  return dictionary;
 }
 
 linear_classifier::linear_classifier(std::size_t classes, std::uint32_t feature_bits)

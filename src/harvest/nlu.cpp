@@ -1,5 +1,5 @@
-// The harvest simulator's NLU model: hashed-feature logistic regressions for the intent and a
-// greedy BIO tagger for the slots (frugal/harvest/nlu.hpp).
+// The harvest simulator's NLU model: logistic regressions over dictionary features for the intent
+// and a greedy BIO tagger for the slots (frugal/harvest/nlu.hpp).
 
 #include "frugal/harvest/nlu.hpp"
 
@@ -10,7 +10,9 @@
 #include <istream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <ostream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -22,7 +24,9 @@ namespace frugal::harvest {
 namespace {
 
 constexpr char magic[8] = {'F', 'R', 'G', 'L', 'N', 'L', 'U', '\n'};
-constexpr std::uint32_t format_version = 1;
+// Version 2: feature dictionaries instead of hashed features (version 1 files are refused; a
+// model is retrained in seconds).
+constexpr std::uint32_t format_version = 2;
 // Bounds on what a model file may declare, so that a corrupt header cannot ask for gigabytes.
 constexpr std::uint32_t max_labels = 1u << 16;
 constexpr std::uint32_t max_label_bytes = 1u << 12;
@@ -34,24 +38,25 @@ std::vector<std::string> normalized_words(const std::vector<std::string>& tokens
   return words;
 }
 
-feature_vector intent_features(const std::vector<std::string>& words,
-                               const feature_hasher& hasher) {
-  feature_vector features;
+// The features below are produced by name through `add(std::string_view)`: training adds each
+// name to the model's feature dictionary, prediction looks it up and drops the unseen ones.
+
+template <class Add>
+void intent_features(const std::vector<std::string>& words, Add&& add) {
   std::string name;
   for (std::size_t i = 0; i <= words.size(); ++i) {
     if (i < words.size()) {
       name = "u=";
       name += words[i];
-      hasher.add(features, name);
+      add(name);
     }
     // Bigrams include the sentence boundaries: "what is" at the start means something else.
     name = "b=";
     name += i == 0 ? std::string_view("<s>") : std::string_view(words[i - 1]);
     name += '|';
     name += i == words.size() ? std::string_view("</s>") : std::string_view(words[i]);
-    hasher.add(features, name);
+    add(name);
   }
-  return features;
 }
 
 // The shape of a word: digits -> 0, letters -> a (upper case A in the raw token), runs collapsed,
@@ -75,11 +80,14 @@ std::string word_shape(const std::string& token) {
   return shape;
 }
 
-// The features of token i that do not depend on the previous tag.
-feature_vector token_features(const std::vector<std::string>& tokens,
-                              const std::vector<std::string>& words, std::size_t i,
-                              const feature_hasher& hasher) {
-  feature_vector features;
+// The features of token i, given the previous tag and the utterance's intent (the gold one in
+// training, the predicted one at prediction). Without `lexical` the features that name the word
+// itself are left out (slot-word dropout, nlu_settings::slot_word_dropout); its neighbours,
+// affixes and shape stay.
+template <class Add>
+void token_features(const std::vector<std::string>& tokens, const std::vector<std::string>& words,
+                    std::size_t i, std::string_view previous_tag, std::string_view intent,
+                    bool lexical, Add&& add) {
   const auto word_at = [&](std::ptrdiff_t j) -> std::string_view {
     if (j < 0) return "<s>";
     if (j >= static_cast<std::ptrdiff_t>(words.size())) return "</s>";
@@ -87,41 +95,62 @@ feature_vector token_features(const std::vector<std::string>& tokens,
   };
   const std::ptrdiff_t at = static_cast<std::ptrdiff_t>(i);
   std::string name;
-  const auto add = [&](std::string_view prefix, std::string_view a, std::string_view b = {}) {
+  const auto feature = [&](std::string_view prefix, std::string_view a, std::string_view b = {}) {
     name.assign(prefix);
     name += a;
     if (!b.empty()) {
       name += '|';
       name += b;
     }
-    hasher.add(features, name);
+    add(name);
   };
   const std::string& word = words[i];
-  add("w=", word);
-  add("w-1=", word_at(at - 1));
-  add("w+1=", word_at(at + 1));
-  add("w-2=", word_at(at - 2));
-  add("w+2=", word_at(at + 2));
-  add("b-=", word_at(at - 1), word);
-  add("b+=", word, word_at(at + 1));
-  add("t-=", word_at(at - 2), word_at(at - 1));
-  add("t+=", word_at(at + 1), word_at(at + 2));
+  if (lexical) {
+    feature("w=", word);
+    feature("b-=", word_at(at - 1), word);
+    feature("b+=", word, word_at(at + 1));
+    feature("prevw=", previous_tag, word);
+    feature("iw=", intent, word);
+  }
+  feature("w-1=", word_at(at - 1));
+  feature("w+1=", word_at(at + 1));
+  feature("w-2=", word_at(at - 2));
+  feature("w+2=", word_at(at + 2));
+  feature("t-=", word_at(at - 2), word_at(at - 1));
+  feature("t+=", word_at(at + 1), word_at(at + 2));
   // Byte prefixes and suffixes: a cut through a multi-byte character only makes a rarer feature.
-  add("p2=", std::string_view(word).substr(0, 2));
-  add("p3=", std::string_view(word).substr(0, 3));
-  add("s2=", std::string_view(word).substr(word.size() >= 2 ? word.size() - 2 : 0));
-  add("s3=", std::string_view(word).substr(word.size() >= 3 ? word.size() - 3 : 0));
-  add("shape=", word_shape(tokens[i]));
-  if (i == 0) add("pos=", "first");
-  if (i + 1 == words.size()) add("pos=", "last");
-  return features;
+  feature("p2=", std::string_view(word).substr(0, 2));
+  feature("p3=", std::string_view(word).substr(0, 3));
+  feature("s2=", std::string_view(word).substr(word.size() >= 2 ? word.size() - 2 : 0));
+  feature("s3=", std::string_view(word).substr(word.size() >= 3 ? word.size() - 3 : 0));
+  feature("shape=", word_shape(tokens[i]));
+  if (i == 0) feature("pos=", "first");
+  if (i + 1 == words.size()) feature("pos=", "last");
+  feature("prev=", previous_tag);
+  // The same words under another intent: "train" is a transport type when booking a ticket and
+  // part of a place name when asking the way. Without these, examples of one intent move the
+  // tags of every other (docs/harvest.md has the measurements).
+  feature("i=", intent);
+  feature("ip=", intent, previous_tag);
+  feature("iw-1=", intent, word_at(at - 1));
+  feature("iw+1=", intent, word_at(at + 1));
 }
 
-void add_previous_tag(feature_vector& features, const std::string& previous,
-                      const std::string& word, const feature_hasher& hasher) {
-  hasher.add(features, "prev=" + previous);
-  hasher.add(features, "prevw=" + previous + "|" + word);
-}
+// Adds features by name to a vector through a dictionary: growing it while training, and
+// leaving out names it does not know at prediction.
+struct training_features {
+  feature_dictionary& dictionary;
+  feature_vector& features;
+  void operator()(std::string_view name) const { features.add(dictionary.add(name), 1.0f); }
+};
+struct known_features {
+  const feature_dictionary& dictionary;
+  feature_vector& features;
+  void operator()(std::string_view name) const {
+    if (const std::optional<std::uint32_t> index = dictionary.find(name))
+      features.add(*index, 1.0f);
+  }
+};
 
 void write_u32(std::ostream& out, std::uint32_t value) {
   unsigned char bytes[4];
@@ -186,6 +215,8 @@ bool allowed_after(const std::string& previous, const std::string& tag) {
 nlu_model nlu_model::train(std::span<const annotated_utterance> data,
                            const nlu_settings& settings) {
   if (data.empty()) throw std::invalid_argument("nlu_model::train: no training utterances");
+  if (!(settings.slot_word_dropout >= 0.0 && settings.slot_word_dropout < 1.0))
+    throw std::invalid_argument("nlu_model::train: slot_word_dropout must be in [0, 1)");
   nlu_model model;
   std::map<std::string, std::uint32_t> intent_ids, tag_ids;
   std::vector<std::vector<std::string>> tag_sequences;
@@ -208,22 +239,29 @@ nlu_model nlu_model::train(std::span<const annotated_utterance> data,
   }
   tag_ids.emplace("O", 0);
 
-  const feature_hasher intent_hasher(settings.intent_feature_bits);
-  const feature_hasher tag_hasher(settings.tagger_feature_bits);
+  // Slot-word dropout: one seeded draw a slot token, made once, so the same data and seed give
+  // the same model. 53 random bits make a uniform double in [0, 1) on every platform.
+  std::mt19937_64 dropout_generator(settings.seed ^ 0x5107'd80bull);
+  const auto drop_word = [&] {
+    return settings.slot_word_dropout > 0.0 &&
+           static_cast<double>(dropout_generator() >> 11) * 0x1p-53 < settings.slot_word_dropout;
+  };
   std::vector<feature_vector> intent_examples, token_examples;
   std::vector<std::uint32_t> intent_labels, token_labels;
   intent_examples.reserve(data.size());
   for (std::size_t u = 0; u < data.size(); ++u) {
     const annotated_utterance& utterance = data[u];
     const std::vector<std::string> words = normalized_words(utterance.tokens);
-    intent_examples.push_back(intent_features(words, intent_hasher));
+    intent_features(words,
+                    training_features{model.intent_features_, intent_examples.emplace_back()});
     intent_labels.push_back(intent_ids.at(utterance.intent));
     const std::vector<std::string>& tags = tag_sequences[u];
     for (std::size_t i = 0; i < words.size(); ++i) {
-      feature_vector features = token_features(utterance.tokens, words, i, tag_hasher);
+      const bool lexical = tags[i] == "O" || !drop_word();
       // Teacher forcing: the gold previous tag stands where decoding puts its own choice.
-      add_previous_tag(features, i == 0 ? "<s>" : tags[i - 1], words[i], tag_hasher);
-      token_examples.push_back(std::move(features));
+      token_features(utterance.tokens, words, i, i == 0 ? "<s>" : tags[i - 1], utterance.intent,
+                     lexical,
+                     training_features{model.tag_features_, token_examples.emplace_back()});
       token_labels.push_back(tag_ids.at(tags[i]));
     }
   }
@@ -231,10 +269,11 @@ nlu_model nlu_model::train(std::span<const annotated_utterance> data,
   training.epochs = settings.epochs;
   training.learning_rate = settings.learning_rate;
   training.seed = settings.seed;
-  model.intent_model_ = linear_classifier(model.intents_.size(), settings.intent_feature_bits);
+  model.intent_model_ =
+      linear_classifier(model.intents_.size(), model.intent_features_.feature_bits());
   model.intent_model_.train(intent_examples, intent_labels, training);
   training.seed = settings.seed + 1;
-  model.tagger_ = linear_classifier(model.tags_.size(), settings.tagger_feature_bits);
+  model.tagger_ = linear_classifier(model.tags_.size(), model.tag_features_.feature_bits());
   model.tagger_.train(token_examples, token_labels, training);
   return model;
 }
@@ -243,23 +282,24 @@ nlu_hypothesis nlu_model::predict(const std::vector<std::string>& tokens) const 
   nlu_hypothesis hypothesis;
   if (tokens.empty() || intents_.empty()) return hypothesis;
   const std::vector<std::string> words = normalized_words(tokens);
-  const feature_hasher intent_hasher(intent_model_.feature_bits());
-  const std::vector<double> intent_probabilities =
-      intent_model_.probabilities(intent_features(words, intent_hasher));
+  feature_vector features;
+  intent_features(words, known_features{intent_features_, features});
+  const std::vector<double> intent_probabilities = intent_model_.probabilities(features);
   const std::size_t best_intent = static_cast<std::size_t>(
       std::max_element(intent_probabilities.begin(), intent_probabilities.end()) -
       intent_probabilities.begin());
   hypothesis.intent = intents_[best_intent];
 
-  const feature_hasher tag_hasher(tagger_.feature_bits());
   std::vector<std::string> chosen;
   chosen.reserve(words.size());
   std::vector<double> scores(tags_.size());
+  const std::string start_tag = "<s>";
   double least_tag_probability = 1.0;
   for (std::size_t i = 0; i < words.size(); ++i) {
-    feature_vector features = token_features(tokens, words, i, tag_hasher);
-    const std::string& previous = i == 0 ? std::string("<s>") : chosen.back();
-    add_previous_tag(features, previous, words[i], tag_hasher);
+    const std::string& previous = i == 0 ? start_tag : chosen.back();
+    features = {};
+    token_features(tokens, words, i, previous, hypothesis.intent, true,
+                   known_features{tag_features_, features});
     tagger_.scores(features, scores);
     // Softmax over the tags that may follow the previous one; the first best wins ties.
     double top = -std::numeric_limits<double>::infinity();
@@ -291,7 +331,9 @@ void nlu_model::write(std::ostream& out) const {
   write_u32(out, format_version);
   write_labels(out, intents_);
   write_labels(out, tags_);
+  intent_features_.write(out);
   intent_model_.write(out);
+  tag_features_.write(out);
   tagger_.write(out);
 }
 
@@ -311,11 +353,16 @@ nlu_model nlu_model::read(std::istream& in, const std::string& source) {
     if (tag.size() < 3 || (tag.compare(0, 2, "B-") != 0 && tag.compare(0, 2, "I-") != 0))
       bad_model(source, "a tag that is not B-type or I-type");
   }
+  model.intent_features_ = feature_dictionary::read(in, source);
   model.intent_model_ = linear_classifier::read(in, source);
+  model.tag_features_ = feature_dictionary::read(in, source);
   model.tagger_ = linear_classifier::read(in, source);
   if (model.intent_model_.classes() != model.intents_.size() ||
       model.tagger_.classes() != model.tags_.size())
     bad_model(source, "classifier sizes do not match the labels");
+  if (model.intent_model_.feature_bits() != model.intent_features_.feature_bits() ||
+      model.tagger_.feature_bits() != model.tag_features_.feature_bits())
+    bad_model(source, "classifier sizes do not match the feature dictionaries");
   if (in.peek() != std::char_traits<char>::eof()) bad_model(source, "trailing bytes");
   return model;
 }

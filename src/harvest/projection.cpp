@@ -47,7 +47,10 @@ class projector {
     aligned_to_[i] = static_cast<int>(j);
     taken_by_[j] = static_cast<int>(i);
   }
-  void align_slot_words(const slot_span& slot);
+  // Slot-first, in two passes over the slots: words with a single best target word first, then
+  // the ties (deferred_), each placed by an aligned neighbour.
+  void align_unique_slot_words(const slot_span& slot, std::size_t slot_index);
+  void resolve_tie(std::size_t i, const slot_span& slot);
   void rescue_slot_words(const slot_span& slot);
   // Source slot indices by start; throws input_error when the slots are not valid.
   void order_slots(const annotated_utterance& source);
@@ -65,7 +68,11 @@ class projector {
   std::vector<std::uint64_t> signatures_;  // by word id
   std::vector<std::uint64_t> source_signatures_, target_signatures_;
   std::vector<int> aligned_to_, taken_by_, distances_;
-  std::vector<std::size_t> candidates_, deferred_, slot_order_;
+  struct tied_word {
+    std::size_t word, slot;
+  };
+  std::vector<std::size_t> candidates_, slot_order_;
+  std::vector<tied_word> deferred_;
   std::vector<char> in_slot_;
   std::vector<target_span> spans_;
   bit_parallel_pattern pattern_;
@@ -169,36 +176,42 @@ void projector::find_best(std::size_t i, bool leftmost_only) {
   }
 }
 
-void projector::align_slot_words(const slot_span& slot) {
-  deferred_.clear();
+void projector::align_unique_slot_words(const slot_span& slot, std::size_t slot_index) {
   for (std::size_t i = slot.start; i < slot.end; ++i) {
     find_best(i, false);
     if (candidates_.size() == 1)
       align(i, candidates_[0]);
     else if (candidates_.size() > 1)
-      deferred_.push_back(i);
+      deferred_.push_back({i, slot_index});
   }
-  for (const std::size_t i : deferred_) {
-    find_best(i, false);
-    if (candidates_.empty()) continue;
-    // The aligned word of this slot nearest in the source (the earlier one on a tie) predicts
-    // where this one should land.
+}
+
+void projector::resolve_tie(std::size_t i, const slot_span& slot) {
+  find_best(i, false);
+  if (candidates_.empty()) return;
+  // The nearest aligned word of the same slot (the earlier one on a tie) predicts where this one
+  // should land; without one, the nearest aligned word of any slot does, so that a word said
+  // twice ("zeige die zeige from south africa") goes beside the slot it belongs with.
+  const auto nearest_aligned = [&](std::size_t from, std::size_t to, bool slot_words_only) {
     std::size_t anchor = n_;
-    for (std::size_t k = slot.start; k < slot.end; ++k) {
-      if (aligned_to_[k] == none) continue;
+    for (std::size_t k = from; k < to; ++k) {
+      if (aligned_to_[k] == none || (slot_words_only && !in_slot_[k])) continue;
       const std::size_t gap = k < i ? i - k : k - i;
       if (anchor == n_ || gap < (anchor < i ? i - anchor : anchor - i)) anchor = k;
     }
-    if (anchor == n_) {
-      align(i, candidates_[0]);
-      continue;
-    }
-    const long expected = long(aligned_to_[anchor]) + (long(i) - long(anchor));
-    std::size_t pick = candidates_[0];
-    for (const std::size_t j : candidates_)
-      if (std::labs(long(j) - expected) < std::labs(long(pick) - expected)) pick = j;
-    align(i, pick);
+    return anchor;
+  };
+  std::size_t anchor = nearest_aligned(slot.start, slot.end, false);
+  if (anchor == n_) anchor = nearest_aligned(0, n_, true);
+  if (anchor == n_) {
+    align(i, candidates_[0]);
+    return;
   }
+  const long expected = long(aligned_to_[anchor]) + (long(i) - long(anchor));
+  std::size_t pick = candidates_[0];
+  for (const std::size_t j : candidates_)
+    if (std::labs(long(j) - expected) < std::labs(long(pick) - expected)) pick = j;
+  align(i, pick);
 }
 
 void projector::rescue_slot_words(const slot_span& slot) {
@@ -232,10 +245,12 @@ projection_result projector::run(const annotated_utterance& source,
     }
   } else {
     in_slot_.assign(n_, 0);
+    deferred_.clear();
     for (const std::size_t s : slot_order_) {
-      align_slot_words(slots[s]);
+      align_unique_slot_words(slots[s], s);
       std::fill(in_slot_.begin() + slots[s].start, in_slot_.begin() + slots[s].end, 1);
     }
+    for (const tied_word& tied : deferred_) resolve_tie(tied.word, slots[tied.slot]);
     for (std::size_t i = 0; i < n_; ++i) {
       if (in_slot_[i]) continue;
       find_best(i, true);

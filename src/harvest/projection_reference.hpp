@@ -33,6 +33,7 @@
 #include <cstdlib>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "frugal/error.hpp"
@@ -107,34 +108,42 @@ inline projection_result project_reference(const annotated_utterance& source,
     for (std::size_t i = 0; i < n; ++i)
       if (const auto c = candidates(i); !c.empty()) align(i, c.front());
   } else {
+    // Unique best targets of every slot's words first, slot by slot; then the ties, each by the
+    // nearest aligned word of its slot, else of any slot.
     std::vector<bool> in_slot(n, false);
+    std::vector<std::pair<std::size_t, std::size_t>> waiting;  // (word, slot)
     for (const std::size_t s : order) {
       const slot_span& slot = source.slots[s];
-      std::vector<std::size_t> waiting;
       for (std::size_t i = slot.start; i < slot.end; ++i) {
         in_slot[i] = true;
         const auto c = candidates(i);
         if (c.size() == 1) align(i, c.front());
-        if (c.size() > 1) waiting.push_back(i);
+        if (c.size() > 1) waiting.push_back({i, s});
       }
-      for (const std::size_t i : waiting) {
-        const auto c = candidates(i);
-        if (c.empty()) continue;
+    }
+    for (const auto& [i, s] : waiting) {
+      const slot_span& slot = source.slots[s];
+      const auto c = candidates(i);
+      if (c.empty()) continue;
+      const auto nearest = [&](std::size_t from, std::size_t to, bool slot_words_only) {
         long anchor = -1;
-        for (std::size_t k = slot.start; k < slot.end; ++k)
-          if (aligned[k] != -1 &&
+        for (std::size_t k = from; k < to; ++k)
+          if (aligned[k] != -1 && (!slot_words_only || in_slot[k]) &&
               (anchor == -1 || std::labs(long(k) - long(i)) < std::labs(anchor - long(i))))
             anchor = long(k);
-        if (anchor == -1) {
-          align(i, c.front());
-          continue;
-        }
-        const long expected = aligned[anchor] + (long(i) - anchor);
-        std::size_t pick = c.front();
-        for (const std::size_t j : c)
-          if (std::labs(long(j) - expected) < std::labs(long(pick) - expected)) pick = j;
-        align(i, pick);
+        return anchor;
+      };
+      long anchor = nearest(slot.start, slot.end, false);
+      if (anchor == -1) anchor = nearest(0, n, true);
+      if (anchor == -1) {
+        align(i, c.front());
+        continue;
       }
+      const long expected = aligned[anchor] + (long(i) - anchor);
+      std::size_t pick = c.front();
+      for (const std::size_t j : c)
+        if (std::labs(long(j) - expected) < std::labs(long(pick) - expected)) pick = j;
+      align(i, pick);
     }
     for (std::size_t i = 0; i < n; ++i)
       if (!in_slot[i])

@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
 #include <sstream>
+#include <string>
 
 #include "frugal/error.hpp"
 
@@ -109,6 +112,62 @@ TEST(LinearClassifier, RoundTripsThroughItsFileFormat) {
   corrupt[20] = 60;  // feature bits
   std::stringstream bad_bits(corrupt);
   EXPECT_THROW(linear_classifier::read(bad_bits, "bits.bin"), input_error);
+}
+
+TEST(FeatureDictionary, GivesDenseIndicesAndKnowsOnlyWhatItWasGiven) {
+  feature_dictionary dictionary;
+  EXPECT_EQ(dictionary.size(), 0u);
+  EXPECT_EQ(dictionary.feature_bits(), 1u);
+  EXPECT_EQ(dictionary.add("w=paris"), 0u);
+  EXPECT_EQ(dictionary.add("w=berlin"), 1u);
+  EXPECT_EQ(dictionary.add("w=paris"), 0u);  // again: the same index
+  EXPECT_EQ(dictionary.size(), 2u);
+  EXPECT_EQ(dictionary.find("w=berlin"), std::optional<std::uint32_t>(1));
+  EXPECT_EQ(dictionary.find("w=rome"), std::nullopt);
+  EXPECT_EQ(dictionary.find("w=Paris"), std::nullopt);  // names are exact
+  EXPECT_EQ(dictionary.size(), 2u);                     // find() adds nothing
+  // Bits: the smallest power of two with a row for every index.
+  EXPECT_EQ(dictionary.feature_bits(), 1u);
+  dictionary.add("w=rome");
+  EXPECT_EQ(dictionary.feature_bits(), 2u);
+  for (int i = 0; i < 5; ++i) dictionary.add("f" + std::to_string(i));
+  EXPECT_EQ(dictionary.size(), 8u);
+  EXPECT_EQ(dictionary.feature_bits(), 3u);
+  dictionary.add("one more");
+  EXPECT_EQ(dictionary.feature_bits(), 4u);
+}
+
+TEST(FeatureDictionary, RoundTripsAndRefusesCorruptFiles) {
+  feature_dictionary dictionary;
+  for (int i = 0; i < 1000; ++i) dictionary.add("feature " + std::to_string(i));
+  std::stringstream file;
+  dictionary.write(file);
+  const std::string bytes = file.str();
+  EXPECT_EQ(bytes.size(), 8u + 1000u * 8u);
+  const feature_dictionary loaded = feature_dictionary::read(file, "d.bin");
+  EXPECT_EQ(loaded.size(), 1000u);
+  for (int i = 0; i < 1000; i += 37)
+    EXPECT_EQ(loaded.find("feature " + std::to_string(i)), std::optional<std::uint32_t>(i));
+  EXPECT_EQ(loaded.find("feature 1000"), std::nullopt);
+
+  for (const std::size_t cut : {std::size_t{0}, std::size_t{7}, std::size_t{8}, bytes.size() - 1}) {
+    std::stringstream truncated(bytes.substr(0, cut));
+    EXPECT_THROW(feature_dictionary::read(truncated, "cut.bin"), input_error) << cut;
+  }
+  std::string repeated = bytes;
+  std::copy_n(bytes.begin() + 8, 8, repeated.begin() + 16);  // index 1 := index 0
+  std::stringstream bad_repeat(repeated);
+  EXPECT_THROW(feature_dictionary::read(bad_repeat, "repeat.bin"), input_error);
+  // A count far beyond the limit is refused before anything is allocated for it.
+  std::string huge = bytes;
+  huge[7] = 0x7f;
+  std::stringstream bad_count(huge);
+  try {
+    feature_dictionary::read(bad_count, "huge.bin");
+    FAIL() << "a count of 2^62 was accepted";
+  } catch (const input_error& error) {
+    EXPECT_EQ(error.file(), "huge.bin");
+  }
 }
 
 TEST(PlattCalibration, RecoversAKnownLogisticLink) {

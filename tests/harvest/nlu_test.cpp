@@ -6,10 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "frugal/error.hpp"
@@ -102,6 +104,59 @@ TEST(NluModel, DecodingAlwaysGivesValidSlots) {
   EXPECT_EQ(model.predict({}).intent, "");
 }
 
+TEST(NluModel, AWordNeverSeenInTrainingContributesNothing) {
+  // Two made-up words with the same shape and no known prefix or suffix: whatever the model
+  // says about one it must say about the other, to the last bit. Hashed features would score
+  // each by the weights of whatever seen features share its rows.
+  const nlu_model model = nlu_model::train(grammar());
+  const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> pairs = {
+      {{"play", "zqxv", "please"}, {"play", "wkjy", "please"}},
+      {{"what", "is", "the", "weather", "in", "zqxv"},
+       {"what", "is", "the", "weather", "in", "wkjy"}},
+      {{"zqxv"}, {"wkjy"}}};
+  for (const auto& [a, b] : pairs) {
+    const nlu_hypothesis x = model.predict(a), y = model.predict(b);
+    EXPECT_EQ(x.intent, y.intent) << utterance_key(a);
+    EXPECT_EQ(x.slots, y.slots) << utterance_key(a);
+    EXPECT_EQ(x.confidence, y.confidence) << utterance_key(a);
+  }
+  // And an unseen value in a known phrasing is found from its context.
+  const nlu_hypothesis city = model.predict({"what", "is", "the", "weather", "in", "zqxv"});
+  EXPECT_EQ(city.intent, "weather");
+  EXPECT_EQ(city.slots, (std::vector<slot_span>{{"city", 5, 6}}));
+  const nlu_hypothesis artist = model.predict({"play", "zqxv", "please"});
+  EXPECT_EQ(artist.intent, "play_music");
+  EXPECT_EQ(artist.slots, (std::vector<slot_span>{{"artist", 1, 2}}));
+}
+
+TEST(NluModel, TagsFollowTheIntent) {
+  // The same last three words are an item when buying and nothing when painting; only the
+  // intent, decided by the first word, tells them apart (the tagger's window is two words).
+  std::vector<annotated_utterance> data;
+  for (const char* colour : {"red", "green", "blue", "white"})
+    for (const char* fruit : {"apple", "pear", "plum"}) {
+      data.push_back({{"buy", "the", "big", "and", colour, fruit}, "shop", {{"item", 5, 6}}});
+      data.push_back({{"paint", "the", "big", "and", colour, fruit}, "art", {}});
+    }
+  const nlu_model model = nlu_model::train(data);
+  for (const annotated_utterance& u : data)
+    EXPECT_TRUE(nlu_model::correct(model.predict(u.tokens), u)) << utterance_key(u.tokens);
+}
+
+TEST(NluModel, SlotWordDropoutIsSeededAndChecked) {
+  const std::vector<annotated_utterance> data = grammar();
+  nlu_settings settings;
+  settings.slot_word_dropout = 0.5;
+  const std::string dropped = model_bytes(nlu_model::train(data, settings));
+  EXPECT_EQ(model_bytes(nlu_model::train(data, settings)), dropped);
+  settings.slot_word_dropout = 0.0;
+  EXPECT_NE(model_bytes(nlu_model::train(data, settings)), dropped);
+  for (const double bad : {-0.1, 1.0, std::nan("")}) {
+    settings.slot_word_dropout = bad;
+    EXPECT_THROW(nlu_model::train(data, settings), std::invalid_argument) << bad;
+  }
+}
+
 TEST(NluModel, IsDeterministicAndRoundTrips) {
   const std::vector<annotated_utterance> data = grammar();
   nlu_settings settings;
@@ -145,8 +200,9 @@ TEST(NluModel, GarbageIsAnInputError) {
 }
 
 // Real data: trained on two thirds of SLURP devel, tested on the rest. Observed (seed 1):
-// intent accuracy 0.620 and exact match 0.383 (slots alone 0.589); the bounds leave room for
-// retuning but fail for a model that learns nothing (a majority-intent guess has accuracy < 0.1).
+// intent accuracy 0.625 and exact match 0.437 (0.383 with hashed features, no intent-joined tagger
+// features and no slot-word dropout); the bounds leave room for retuning but fail for a model
+// that learns nothing (a majority-intent guess has accuracy < 0.1).
 TEST(NluModel, IsSensibleOnSlurpDevel) {
   const std::vector<annotated_utterance> data =
       read_slurp(std::string(FRUGAL_SHARED_DATA_DIR) + "/slurp/devel.jsonl");

@@ -109,9 +109,24 @@ TEST(Projection, TiesGoLeftUnderGreedyAndNearTheSlotUnderSlotFirst) {
   const projection_result near = run(source, target, slot_first);
   ASSERT_TRUE(near.ok);
   EXPECT_EQ(near.slots, (std::vector<slot_span>{{"date", 3, 5}}));
-  // Equal distance, no anchor in the slot: the leftmost candidate.
+  // Equal distance, no aligned slot word anywhere: the leftmost candidate.
   const auto lone = utterance("the", "x", {{"det", 0, 1}});
   EXPECT_EQ(run(lone, "the the", slot_first).slots, (std::vector<slot_span>{{"det", 0, 1}}));
+}
+
+TEST(Projection, ATieWithoutAnchorInItsSlotGoesBesideTheNearestAlignedSlot) {
+  // "movie" is said twice in the target; the one-word slot has no other word to place it, but
+  // the next slot does ("from south africa" lands at 4-7), so "movie" goes just before it. It
+  // used to take the leftmost "movie" (xSID German, seed 1: the one wrong harvested label).
+  const auto source = utterance("play the movie from south africa", "search",
+                                {{"object_type", 2, 3}, {"object_name", 3, 6}});
+  const projection_result result =
+      run(source, "movie please the movie from south africa", slot_first);
+  ASSERT_TRUE(result.ok) << result.reason;
+  EXPECT_EQ(result.slots, (std::vector<slot_span>{{"object_type", 3, 4}, {"object_name", 4, 7}}));
+  // Greedy keeps the published rule: ties go left.
+  EXPECT_EQ(run(source, "movie please the movie from south africa", greedy).slots,
+            (std::vector<slot_span>{{"object_type", 0, 1}, {"object_name", 4, 7}}));
 }
 
 TEST(Projection, ClosestWordWinsByRelativeDistance) {

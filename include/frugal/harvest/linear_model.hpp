@@ -1,18 +1,22 @@
 #pragma once
-/// Multinomial logistic regression over hashed sparse features: the one learner behind the
+/// Multinomial logistic regression over sparse features: the one learner behind the
 /// paraphrase detector, the friction detector and the NLU model (intent classifier and slot
 /// tagger). Plain C++ (no LibTorch): these models are small and train in seconds on two cores.
 ///
-/// Features are named strings hashed into 2^bits weights per class (the hashing trick); a
-/// feature vector is a list of (index, value). Training is AdaGrad on the cross-entropy with L2
-/// regularisation, one seeded shuffle per epoch, so the same data and seed give the same model.
+/// Features are named strings turned into row indices of 2^bits weights per class, either hashed
+/// (feature_hasher, the hashing trick: the detectors) or looked up in the features seen in
+/// training (feature_dictionary: the NLU); a feature vector is a list of (index, value). Training
+/// is AdaGrad on the cross-entropy with L2 regularisation, one seeded shuffle per epoch, so the
+/// same data and seed give the same model.
 
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace frugal::harvest {
@@ -39,6 +43,36 @@ class feature_hasher {
 
  private:
   std::uint32_t bits_;
+};
+
+/// Feature names mapped to dense indices, one weight row each: for a model that must not let a
+/// feature it never saw in training borrow the weights of one it did, which is what hashing
+/// does once its table fills up (the NLU tagger's ~40,000 features in 2^16 rows shared rows
+/// by the thousand, so an unseen slot value was scored by unrelated weights). Names are kept as
+/// 64-bit fingerprints; two of n names share a row with probability about n^2 / 2^65.
+class feature_dictionary {
+ public:
+  /// The largest number of features (a linear_classifier's row limit).
+  static constexpr std::size_t max_size = std::size_t{1} << 26;
+
+  /// Training: the index of `name`, adding it when new (indices in order of first sight).
+  /// Throws std::length_error beyond max_size.
+  std::uint32_t add(std::string_view name);
+  /// Prediction: the index of `name`, or nothing when training never saw it.
+  std::optional<std::uint32_t> find(std::string_view name) const;
+  std::size_t size() const { return fingerprints_.size(); }
+  /// The feature bits of a linear_classifier with a row for every index (at least 1).
+  std::uint32_t feature_bits() const;
+
+  /// Binary form: a count, then the fingerprints in index order (little-endian).
+  void write(std::ostream& out) const;
+  /// Reads what write() wrote; throws input_error naming `source` on a truncated file, a
+  /// repeated fingerprint or more than max_size features.
+  static feature_dictionary read(std::istream& in, const std::string& source);
+
+ private:
+  std::vector<std::uint64_t> fingerprints_;  // by index
+  std::unordered_map<std::uint64_t, std::uint32_t> indices_;
 };
 
 struct linear_training_settings {
