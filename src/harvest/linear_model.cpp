@@ -179,6 +179,11 @@ void linear_classifier::train(std::span<const feature_vector> features,
 void linear_classifier::scores(const feature_vector& features, std::span<double> out) const {
   FRUGAL_ASSERT(out.size() == classes_);
   for (std::size_t c = 0; c < classes_; ++c) out[c] = bias_[c];
+  add_weights(features, out);
+}
+
+void linear_classifier::add_weights(const feature_vector& features, std::span<double> out) const {
+  FRUGAL_ASSERT(out.size() == classes_);
   const std::uint32_t feature_limit = std::uint32_t{1} << bits_;
   for (std::size_t k = 0; k < features.size(); ++k) {
     const std::uint32_t index = features.indices[k];

@@ -19,6 +19,7 @@
 #include "frugal/error.hpp"
 #include "frugal/harvest/text.hpp"
 #include "frugal/io/output_file.hpp"
+#include "harvest/tag_decoding.hpp"
 
 namespace frugal::harvest {
 namespace {
@@ -30,6 +31,8 @@ constexpr std::uint32_t format_version = 2;
 // Bounds on what a model file may declare, so that a corrupt header cannot ask for gigabytes.
 constexpr std::uint32_t max_labels = 1u << 16;
 constexpr std::uint32_t max_label_bytes = 1u << 12;
+// The previous tag of an utterance's first token.
+constexpr std::string_view start_tag = "<s>";
 
 std::vector<std::string> normalized_words(const std::vector<std::string>& tokens) {
   std::vector<std::string> words;
@@ -80,36 +83,45 @@ std::string word_shape(const std::string& token) {
   return shape;
 }
 
-// The features of token i, given the previous tag and the utterance's intent (the gold one in
-// training, the predicted one at prediction). Without `lexical` the features that name the word
-// itself are left out (slot-word dropout, nlu_settings::slot_word_dropout); its neighbours,
-// affixes and shape stay.
+// Builds the name prefix + a [+ "|" + b] in one reused buffer and hands it to `add`.
+template <class Add>
+class feature_namer {
+ public:
+  explicit feature_namer(Add& add) : add_(add) {}
+  void operator()(std::string_view prefix, std::string_view a, std::string_view b = {}) {
+    name_.assign(prefix);
+    name_ += a;
+    if (!b.empty()) {
+      name_ += '|';
+      name_ += b;
+    }
+    add_(std::string_view(name_));
+  }
+
+ private:
+  Add& add_;
+  std::string name_;
+};
+
+// The features of token i that do not depend on the previous tag, given the utterance's intent
+// (the gold one in training, the predicted one at prediction). Without `lexical` the features
+// that name the word itself are left out (slot-word dropout, nlu_settings::slot_word_dropout);
+// its neighbours, affixes and shape stay.
 template <class Add>
 void token_features(const std::vector<std::string>& tokens, const std::vector<std::string>& words,
-                    std::size_t i, std::string_view previous_tag, std::string_view intent,
-                    bool lexical, Add&& add) {
+                    std::size_t i, std::string_view intent, bool lexical, Add&& add) {
   const auto word_at = [&](std::ptrdiff_t j) -> std::string_view {
     if (j < 0) return "<s>";
     if (j >= static_cast<std::ptrdiff_t>(words.size())) return "</s>";
     return words[static_cast<std::size_t>(j)];
   };
   const std::ptrdiff_t at = static_cast<std::ptrdiff_t>(i);
-  std::string name;
-  const auto feature = [&](std::string_view prefix, std::string_view a, std::string_view b = {}) {
-    name.assign(prefix);
-    name += a;
-    if (!b.empty()) {
-      name += '|';
-      name += b;
-    }
-    add(name);
-  };
+  feature_namer feature(add);
   const std::string& word = words[i];
   if (lexical) {
     feature("w=", word);
     feature("b-=", word_at(at - 1), word);
     feature("b+=", word, word_at(at + 1));
-    feature("prevw=", previous_tag, word);
     feature("iw=", intent, word);
   }
   feature("w-1=", word_at(at - 1));
@@ -126,14 +138,29 @@ void token_features(const std::vector<std::string>& tokens, const std::vector<st
   feature("shape=", word_shape(tokens[i]));
   if (i == 0) feature("pos=", "first");
   if (i + 1 == words.size()) feature("pos=", "last");
-  feature("prev=", previous_tag);
   // The same words under another intent: "train" is a transport type when booking a ticket and
   // part of a place name when asking the way. Without these, examples of one intent move the
   // tags of every other (docs/harvest.md has the measurements).
   feature("i=", intent);
-  feature("ip=", intent, previous_tag);
   feature("iw-1=", intent, word_at(at - 1));
   feature("iw+1=", intent, word_at(at + 1));
+}
+
+// The features of token i that depend on the previous tag, kept apart so that decoding scores
+// the rest once per token: the transition features, the same for every token of an utterance
+// (scored once per previous tag), and the previous tag joined with the word.
+template <class Add>
+void transition_features(std::string_view previous_tag, std::string_view intent, Add&& add) {
+  feature_namer feature(add);
+  feature("prev=", previous_tag);
+  feature("ip=", intent, previous_tag);
+}
+
+template <class Add>
+void previous_tag_and_word_feature(const std::string& word, std::string_view previous_tag,
+                                   Add&& add) {
+  feature_namer feature(add);
+  feature("prevw=", previous_tag, word);
 }
 
 // Adds features by name to a vector through a dictionary: growing it while training, and
@@ -199,14 +226,14 @@ std::vector<std::string> read_labels(std::istream& in, const std::string& source
   return labels;
 }
 
-bool is_inside(const std::string& tag) {
-  return tag.size() > 2 && tag.compare(0, 2, "I-") == 0;
+bool is_inside(std::string_view tag) {
+  return tag.size() > 2 && tag.substr(0, 2) == "I-";
 }
 
 // May `tag` follow `previous`? An I- tag only continues a slot of its own type.
-bool allowed_after(const std::string& previous, const std::string& tag) {
+bool allowed_after(std::string_view previous, std::string_view tag) {
   if (!is_inside(tag)) return true;
-  return previous.size() == tag.size() && previous.compare(2, std::string::npos, tag, 2) == 0 &&
+  return previous.size() == tag.size() && previous.substr(2) == tag.substr(2) &&
          (previous[0] == 'B' || previous[0] == 'I');
 }
 
@@ -238,6 +265,7 @@ nlu_model nlu_model::train(std::span<const annotated_utterance> data,
     model.tags_.push_back(tag);
   }
   tag_ids.emplace("O", 0);
+  model.derive_transitions();
 
   // Slot-word dropout: one seeded draw a slot token, made once, so the same data and seed give
   // the same model. 53 random bits make a uniform double in [0, 1) on every platform.
@@ -259,9 +287,12 @@ nlu_model nlu_model::train(std::span<const annotated_utterance> data,
     for (std::size_t i = 0; i < words.size(); ++i) {
       const bool lexical = tags[i] == "O" || !drop_word();
       // Teacher forcing: the gold previous tag stands where decoding puts its own choice.
-      token_features(utterance.tokens, words, i, i == 0 ? "<s>" : tags[i - 1], utterance.intent,
-                     lexical,
-                     training_features{model.tag_features_, token_examples.emplace_back()});
+      feature_vector& example = token_examples.emplace_back();
+      const training_features add{model.tag_features_, example};
+      token_features(utterance.tokens, words, i, utterance.intent, lexical, add);
+      const std::string_view previous_tag = i == 0 ? start_tag : tags[i - 1];
+      transition_features(previous_tag, utterance.intent, add);
+      if (lexical) previous_tag_and_word_feature(words[i], previous_tag, add);
       token_labels.push_back(tag_ids.at(tags[i]));
     }
   }
@@ -290,36 +321,69 @@ nlu_hypothesis nlu_model::predict(const std::vector<std::string>& tokens) const 
       intent_probabilities.begin());
   hypothesis.intent = intents_[best_intent];
 
-  std::vector<std::string> chosen;
-  chosen.reserve(words.size());
-  std::vector<double> scores(tags_.size());
-  const std::string start_tag = "<s>";
-  double least_tag_probability = 1.0;
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    const std::string& previous = i == 0 ? start_tag : chosen.back();
+  // Slots: the most probable tag sequence (Viterbi), with each tag's distribution given the
+  // previous tag normalized over the tags that may follow it. The features that do not depend on
+  // the previous tag are scored once per token, the transition features once per utterance.
+  const std::size_t n = words.size(), tag_count = tags_.size();
+  std::vector<double> token_scores(n * tag_count);
+  for (std::size_t i = 0; i < n; ++i) {
     features = {};
-    token_features(tokens, words, i, previous, hypothesis.intent, true,
+    token_features(tokens, words, i, hypothesis.intent, true,
                    known_features{tag_features_, features});
-    tagger_.scores(features, scores);
-    // Softmax over the tags that may follow the previous one; the first best wins ties.
+    tagger_.scores(features, std::span<double>(token_scores).subspan(i * tag_count, tag_count));
+  }
+  const auto previous_tag_of = [&](std::size_t previous) {
+    return previous == tag_count ? start_tag : std::string_view(tags_[previous]);
+  };
+  std::vector<double> transition_scores((tag_count + 1) * tag_count, 0.0);
+  for (std::size_t previous = 0; previous <= tag_count; ++previous) {
+    features = {};
+    transition_features(previous_tag_of(previous), hypothesis.intent,
+                        known_features{tag_features_, features});
+    tagger_.add_weights(
+        features, std::span<double>(transition_scores).subspan(previous * tag_count, tag_count));
+  }
+  const auto tag_log_probabilities = [&](std::size_t i, std::size_t previous,
+                                         std::span<double> out) {
+    const std::uint8_t* allowed = transitions_.data() + previous * tag_count;
+    const double* token = token_scores.data() + i * tag_count;
+    const double* transition = transition_scores.data() + previous * tag_count;
+    for (std::size_t t = 0; t < tag_count; ++t) out[t] = token[t] + transition[t];
+    features = {};
+    previous_tag_and_word_feature(words[i], previous_tag_of(previous),
+                                  known_features{tag_features_, features});
+    tagger_.add_weights(features, out);
     double top = -std::numeric_limits<double>::infinity();
-    std::size_t best = 0;
-    for (std::size_t t = 0; t < tags_.size(); ++t) {
-      if (!allowed_after(previous, tags_[t])) continue;
-      if (scores[t] > top) {
-        top = scores[t];
-        best = t;
-      }
-    }
+    for (std::size_t t = 0; t < tag_count; ++t)
+      if (allowed[t]) top = std::max(top, out[t]);
     double total = 0.0;
-    for (std::size_t t = 0; t < tags_.size(); ++t)
-      if (allowed_after(previous, tags_[t])) total += std::exp(scores[t] - top);
-    least_tag_probability = std::min(least_tag_probability, 1.0 / total);
-    chosen.push_back(tags_[best]);
+    for (std::size_t t = 0; t < tag_count; ++t)
+      if (allowed[t]) total += std::exp(out[t] - top);
+    const double log_total = top + std::log(total);
+    for (std::size_t t = 0; t < tag_count; ++t)
+      out[t] = allowed[t] ? out[t] - log_total : -std::numeric_limits<double>::infinity();
+  };
+  const detail::decoded_tags decoded =
+      detail::best_tag_sequence(n, tag_count, tag_log_probabilities);
+  std::vector<std::string> chosen;
+  chosen.reserve(n);
+  double least_tag_probability = 1.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    chosen.push_back(tags_[decoded.tags[i]]);
+    least_tag_probability = std::min(least_tag_probability, std::exp(decoded.log_probability[i]));
   }
   hypothesis.slots = slots_from_bio(chosen);
   hypothesis.confidence = intent_probabilities[best_intent] * least_tag_probability;
   return hypothesis;
+}
+
+void nlu_model::derive_transitions() {
+  const std::size_t tag_count = tags_.size();
+  transitions_.assign((tag_count + 1) * tag_count, 0);
+  for (std::size_t previous = 0; previous <= tag_count; ++previous)
+    for (std::size_t t = 0; t < tag_count; ++t)
+      transitions_[previous * tag_count + t] = allowed_after(
+          previous == tag_count ? start_tag : std::string_view(tags_[previous]), tags_[t]);
 }
 
 bool nlu_model::correct(const nlu_hypothesis& hypothesis, const annotated_utterance& truth) {
@@ -353,6 +417,7 @@ nlu_model nlu_model::read(std::istream& in, const std::string& source) {
     if (tag.size() < 3 || (tag.compare(0, 2, "B-") != 0 && tag.compare(0, 2, "I-") != 0))
       bad_model(source, "a tag that is not B-type or I-type");
   }
+  model.derive_transitions();
   model.intent_features_ = feature_dictionary::read(in, source);
   model.intent_model_ = linear_classifier::read(in, source);
   model.tag_features_ = feature_dictionary::read(in, source);

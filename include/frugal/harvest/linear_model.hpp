@@ -99,6 +99,9 @@ class linear_classifier {
 
   /// The raw scores (logits), one a class.
   void scores(const feature_vector& features, std::span<double> out) const;
+  /// Adds the features' weights (no bias) to `out`, one a class: scores() of a vector is its
+  /// bias plus this, so a shared part of several vectors can be scored once.
+  void add_weights(const feature_vector& features, std::span<double> out) const;
   /// Softmax probabilities, one a class.
   std::vector<double> probabilities(const feature_vector& features) const;
   /// The most probable class (lowest index on ties).

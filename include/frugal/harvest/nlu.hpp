@@ -5,15 +5,18 @@
 /// so an unseen slot value is tagged from its context, not from weights it shares by hash.
 ///
 /// - Intent: normalized word unigrams and bigrams (with sentence-boundary markers).
-/// - Slots: a greedy left-to-right BIO tagger. Each token's features are its word, its
-///   neighbours (two either side), prefixes and suffixes, its shape, its position and the tag
-///   chosen for the previous token (the gold tag while training), and the word, its neighbours
-///   and the previous tag each joined with the intent (the predicted one at prediction), so that
-///   one intent's examples do not move another's tags. Decoding never emits an I- tag that
-///   does not continue a slot of its type, so the output is always valid BIO.
-/// - Confidence: the intent's probability times the least probable chosen tag's probability,
-///   so that one doubtful word makes the whole hypothesis doubtful (what the friction detector
-///   should see).
+/// - Slots: a BIO tagger that scores each token's tag given the previous tag (a maximum-entropy
+///   Markov model). Each token's features are its word, its neighbours (two either side),
+///   prefixes and suffixes, its shape, its position and the previous tag (the gold one while
+///   training), and the word, its neighbours and the previous tag each joined with the intent
+///   (the predicted one at prediction), so that one intent's examples do not move another's
+///   tags. Decoding is Viterbi: the most probable tag sequence, not the greedy left-to-right one
+///   (greedy, retraining with the harvest cost English head carriers about a point of error at
+///   two SLURP test seeds of five; Viterbi at none: docs/harvest.md). An I- tag only continues
+///   a slot of its type, so the output is always valid BIO.
+/// - Confidence: the intent's probability times the least probable chosen tag's probability
+///   (given the chosen previous tag), so that one doubtful word makes the whole hypothesis
+///   doubtful (what the friction detector should see).
 /// Deterministic: the same data and seed give the same model, byte for byte.
 
 #include <cstdint>
@@ -75,6 +78,9 @@ class nlu_model {
   linear_classifier intent_model_;
   feature_dictionary tag_features_;
   linear_classifier tagger_;
+  /// (tags + 1) x tags: may tag t follow tag p (p == tags: the start)? Derived from tags_.
+  std::vector<std::uint8_t> transitions_;
+  void derive_transitions();
 };
 
 }  // namespace frugal::harvest
