@@ -1,5 +1,5 @@
 // The harvest simulator's NLU model: logistic regressions over dictionary features for the intent
-// and a greedy BIO tagger for the slots (frugal/harvest/nlu.hpp).
+// and a Viterbi-decoded BIO tagger for the slots (frugal/harvest/nlu.hpp).
 
 #include "frugal/harvest/nlu.hpp"
 
