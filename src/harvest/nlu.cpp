@@ -327,7 +327,7 @@ nlu_hypothesis nlu_model::predict(const std::vector<std::string>& tokens) const 
   const std::size_t n = words.size(), tag_count = tags_.size();
   std::vector<double> token_scores(n * tag_count);
   for (std::size_t i = 0; i < n; ++i) {
-    features = {};
+    features.clear();
     token_features(tokens, words, i, hypothesis.intent, true,
                    known_features{tag_features_, features});
     tagger_.scores(features, std::span<double>(token_scores).subspan(i * tag_count, tag_count));
@@ -337,7 +337,7 @@ nlu_hypothesis nlu_model::predict(const std::vector<std::string>& tokens) const 
   };
   std::vector<double> transition_scores((tag_count + 1) * tag_count, 0.0);
   for (std::size_t previous = 0; previous <= tag_count; ++previous) {
-    features = {};
+    features.clear();
     transition_features(previous_tag_of(previous), hypothesis.intent,
                         known_features{tag_features_, features});
     tagger_.add_weights(
@@ -349,7 +349,7 @@ nlu_hypothesis nlu_model::predict(const std::vector<std::string>& tokens) const 
     const double* token = token_scores.data() + i * tag_count;
     const double* transition = transition_scores.data() + previous * tag_count;
     for (std::size_t t = 0; t < tag_count; ++t) out[t] = token[t] + transition[t];
-    features = {};
+    features.clear();
     previous_tag_and_word_feature(words[i], previous_tag_of(previous),
                                   known_features{tag_features_, features});
     tagger_.add_weights(features, out);

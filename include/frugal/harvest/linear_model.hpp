@@ -29,6 +29,11 @@ struct feature_vector {
     values.push_back(value);
   }
   std::size_t size() const { return indices.size(); }
+  /// Empties the vector but keeps its storage, for reuse on a hot path.
+  void clear() {
+    indices.clear();
+    values.clear();
+  }
 };
 
 /// Builds hashed feature vectors: add("w=hello") or add("len", 0.3).
