@@ -9,12 +9,11 @@
 #include <bit>
 #include <cmath>
 #include <istream>
-#include <numeric>
 #include <ostream>
-#include <random>
 #include <stdexcept>
 
 #include "frugal/error.hpp"
+#include "harvest/training_order.hpp"
 
 namespace frugal::harvest {
 namespace {
@@ -144,16 +143,16 @@ void linear_classifier::train(std::span<const feature_vector> features,
   // (carrier words) settle while rare ones (a slot value seen twice) still learn.
   std::vector<float> squared_weights(weights_.size(), 0.0f);
   std::vector<float> squared_bias(bias_.size(), 0.0f);
-  std::vector<std::size_t> order(features.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::mt19937_64 generator(settings.seed);
+  // Epoch orders from permanent priorities (training_order.hpp): added examples do not reshuffle
+  // the others.
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
   std::vector<double> probabilities(classes_);
   const double rate = settings.learning_rate;
   const auto l2 = static_cast<float>(settings.l2);
   constexpr float epsilon = 1e-8f;
   for (std::size_t epoch = 0; epoch < settings.epochs; ++epoch) {
-    std::shuffle(order.begin(), order.end(), generator);
-    for (const std::size_t i : order) {
+    detail::epoch_order(settings.seed, epoch, features.size(), order);
+    for (const auto& [priority, i] : order) {
       const feature_vector& x = features[i];
       scores(x, probabilities);
       softmax(probabilities);

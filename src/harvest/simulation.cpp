@@ -552,8 +552,9 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
   say("training the NLU on the head", 0, 1);
   if (settings.nlu_seeds == 0 || settings.nlu_seeds > 255)
     throw std::invalid_argument("evaluate_harvest: nlu_seeds must be 1..255");
-  // The k-th training of either side uses the same seed, so that before and after differ by
-  // the data only (as far as a shuffle over different data can).
+  // The k-th training of either side uses the same seed, and the harvest is appended to the
+  // head data, whose examples then keep their epoch order (training_order.hpp): before and after
+  // differ by the harvest, not by a reshuffle.
   const auto nlu_with_seed = [&](std::size_t k) {
     nlu_settings nlu = settings.nlu;
     nlu.seed = settings.nlu.seed + 0x9e37'79b9ull * k;

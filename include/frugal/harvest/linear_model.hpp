@@ -6,8 +6,10 @@
 /// Features are named strings turned into row indices of 2^bits weights per class, either hashed
 /// (feature_hasher, the hashing trick: the detectors) or looked up in the features seen in
 /// training (feature_dictionary: the NLU); a feature vector is a list of (index, value). Training
-/// is AdaGrad on the cross-entropy with L2 regularisation, one seeded shuffle per epoch, so the
-/// same data and seed give the same model.
+/// is AdaGrad on the cross-entropy with L2 regularisation, so the same data and seed give the same
+/// model. Each epoch visits the examples by a seeded per-example priority rather than a shuffle:
+/// appending examples leaves the order of the others as it was, so retraining with added data
+/// changes the model by that data and not by a reshuffle.
 
 #include <cstddef>
 #include <cstdint>

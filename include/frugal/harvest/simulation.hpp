@@ -139,9 +139,10 @@ struct evaluation_settings {
   /// Extra fills per harvested example in the retraining data (other observed slot values).
   std::size_t harvest_fills = 2;
   /// NLU trainings (seeds) on each side of the before/after comparison. One training is one draw
-  /// of the shuffled AdaGrad run: on SLURP two draws on the same data differ by about 1% of the
-  /// head set's errors either way, as much as the effect measured, so errors are averaged over
-  /// the seeds (the first one is the deployed model that the traffic hits).
+  /// of the seeded AdaGrad run; the k-th training on each side has the same seed, and the epoch
+  /// order keeps the head examples' order when the harvest is appended, so the two sides differ
+  /// by the harvest. Errors are averaged over the seeds, so that one draw's luck does not pass for
+  /// an effect (the first one is the deployed model that the traffic hits).
   std::size_t nlu_seeds = 3;
   /// Synthetic pairs per head utterance for the paraphrase detector (positives; negatives alike).
   std::size_t paraphrase_pairs_per_utterance = 16;
