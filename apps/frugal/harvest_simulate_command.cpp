@@ -126,7 +126,7 @@ struct simulate_command {
   std::string nlu_out;
   std::uint64_t seed = 1;
   std::size_t training_fills = 2;
-  double slot_word_dropout = nlu_settings{}.slot_word_dropout;
+  nlu_settings nlu;  ///< the seed is --seed's, set in run()
   traffic_options traffic;
   bool json_output = false;
 
@@ -138,9 +138,7 @@ struct simulate_command {
     const std::vector<annotated_utterance> head = world.head_training_data(training_fills, seed);
     check_nlu_training_data(head, data_paths);
     progress("training the NLU on the head carriers", 0, 1);
-    nlu_settings nlu;
     nlu.seed = seed;
-    nlu.slot_word_dropout = slot_word_dropout;
     const nlu_model model = nlu_model::train(head, nlu);
     progress("simulating", 0, 1);
     simulation_settings settings = traffic.settings;
@@ -453,7 +451,7 @@ void add_harvest_simulate_commands(CLI::App& harvest) {
                     "Extra fills per head carrier in the NLU's training data")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{0}, std::size_t{100}));
-    sub->add_option("--nlu-slot-dropout", command->slot_word_dropout, slot_dropout_help)
+    sub->add_option("--nlu-slot-dropout", command->nlu.slot_word_dropout, slot_dropout_help)
         ->capture_default_str()
         ->check(finite_number())
         ->check(CLI::Range(0.0, 0.99));
