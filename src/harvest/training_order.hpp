@@ -29,7 +29,8 @@ inline void epoch_order(std::uint64_t seed, std::size_t epoch, std::size_t examp
   order.resize(examples);
   for (std::size_t i = 0; i < examples; ++i)
     order[i] = {frugal::detail::mix64(stream ^ i), static_cast<std::uint32_t>(i)};
-  std::sort(order.begin(), order.end());  // equal priorities (never seen) fall back to the index
+  // mix64 is a bijection and stream ^ i differs for each i, so no two priorities are equal.
+  std::sort(order.begin(), order.end());
 }
 
 }  // namespace frugal::harvest::detail
