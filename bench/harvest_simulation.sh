@@ -7,7 +7,9 @@
 # held-out precision/recall, and the exact-match error before and after retraining on head and
 # tail utterances with the relative reduction and its 95% bootstrap interval (errors are summed
 # over 3 NLU trainings with different seeds per side, --nlu-seeds, so that one training's luck,
-# about +-1% of the head errors on SLURP, does not pass for an effect). Each language runs once,
+# about +-1% of the head errors on SLURP, does not pass for an effect), and the same for the
+# hand-labelled baseline (as many random tail carriers with their true labels instead of the
+# harvest, measured in the same run). Each language runs once,
 # with --json; the whole report is kept in SCRATCH/evaluate-LANG.json and the lines below are
 # printed from it.
 #
@@ -62,9 +64,15 @@ for name, m in d.items():
     (pl, ph), (rl, rh) = m["precision_interval"], m["recall_interval"]
     print(f"  {name:32} n={m['examples']:>7,}  P {m['precision']:.3f} [{pl:.3f}, {ph:.3f}]  "
           f"R {m['recall']:.3f} [{rl:.3f}, {rh:.3f}]")
-for name, c in e.items():
-    lo, hi = c["reduction_interval"]
-    print(f"  {name:12} n={c['utterances']:>5}  error {c['error_before']:.3f} -> {c['error_after']:.3f}  "
-          f"reduction {c['relative_reduction']:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+def error_rows(errors):
+    for name, c in errors.items():
+        lo, hi = c["reduction_interval"]
+        print(f"  {name:12} n={c['utterances']:>5}  error {c['error_before']:.3f} -> {c['error_after']:.3f}  "
+              f"reduction {c['relative_reduction']:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+error_rows(e)
+b = r.get("labelled_baseline")
+if b:
+    print(f"hand-labelled baseline: {b['utterances']} random tail carriers with their true labels instead of the harvest")
+    error_rows(b["errors"])
 PY
 done

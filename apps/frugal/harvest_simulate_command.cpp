@@ -219,6 +219,7 @@ struct evaluate_command {
   std::uint64_t seed = 1;
   bool json_output = false;
   bool check = false;
+  bool no_labelled_baseline = false;
 
   // --data-dir: the standard split files of ../shared/data (README there).
   void resolve_paths() {
@@ -288,6 +289,7 @@ struct evaluate_command {
     settings.simulation = traffic.settings;
     settings.simulation.seed = seed;
     settings.simulation.frame_seed = seed;
+    settings.labelled_baseline = !no_labelled_baseline;
     check_evaluation_training_data(train);
     progress_printer progress{"evaluate", {}};
     const evaluation_report r = evaluate_harvest(
@@ -340,13 +342,8 @@ struct evaluate_command {
             {"paraphrase_log_pairs", detector_metrics_json(r.paraphrase_on_log)},
             {"friction_held_out", detector_metrics_json(r.friction_training)},
             {"friction_deployment_log", detector_metrics_json(r.friction_on_log)}}},
-          {"errors",
-           {{"test_head", comparison_json(r.test_head)},
-            {"test_tail", comparison_json(r.test_tail)},
-            {"test_unseen", comparison_json(r.test_unseen)},
-            {"test_all", comparison_json(r.test_all)},
-            {"filled_head", comparison_json(r.filled_head)},
-            {"filled_tail", comparison_json(r.filled_tail)}}},
+          {"errors", errors_json(r)},
+          {"labelled_baseline", baseline_json(r)},
           {"meets_bar", bar},
           {"seconds", r.seconds}};
       std::cout << root.dump(2) << '\n';
@@ -354,6 +351,21 @@ struct evaluate_command {
       print(r, bar);
     }
     if (check && !bar) throw check_failed_exit();
+  }
+
+  static json errors_json(const auto& r) {
+    return {{"test_head", comparison_json(r.test_head)},
+            {"test_tail", comparison_json(r.test_tail)},
+            {"test_unseen", comparison_json(r.test_unseen)},
+            {"test_all", comparison_json(r.test_all)},
+            {"filled_head", comparison_json(r.filled_head)},
+            {"filled_tail", comparison_json(r.filled_tail)}};
+  }
+
+  static json baseline_json(const evaluation_report& r) {
+    if (!r.labelled_baseline) return nullptr;
+    return {{"utterances", r.labelled_baseline->utterances},
+            {"errors", errors_json(*r.labelled_baseline)}};
   }
 
   static std::string percent(double value) { return fmt::format("{:.1f}%", 100.0 * value); }
@@ -416,12 +428,22 @@ struct evaluate_command {
                      : fmt::format("{} [{}, {}]", percent(c.relative_reduction()),
                                    percent(c.reduction_low), percent(c.reduction_high)));
     };
-    error_row("test, head carriers", r.test_head);
-    error_row("test, tail carriers", r.test_tail);
-    error_row("test, unseen carriers", r.test_unseen);
-    error_row("test, all", r.test_all);
-    error_row("head carriers, test values", r.filled_head);
-    error_row("tail carriers, test values", r.filled_tail);
+    const auto error_rows = [&](const auto& sets) {
+      error_row("test, head carriers", sets.test_head);
+      error_row("test, tail carriers", sets.test_tail);
+      error_row("test, unseen carriers", sets.test_unseen);
+      error_row("test, all", sets.test_all);
+      error_row("head carriers, test values", sets.filled_head);
+      error_row("tail carriers, test values", sets.filled_tail);
+    };
+    error_rows(r);
+    if (r.labelled_baseline) {
+      fmt::print(
+          "\nbaseline, the same {} NLU trainings on the head plus {} random tail carriers with "
+          "their true labels (hand-labelled) instead of the harvest:\n",
+          settings.nlu_seeds, grouped(r.labelled_baseline->utterances));
+      error_rows(*r.labelled_baseline);
+    }
     fmt::print(
         "\nbar (precision >= 95%, fewer errors on tail carriers, no significant head regression): "
         "{}; {:.1f} s\n",
@@ -520,6 +542,9 @@ void add_harvest_simulate_commands(CLI::App& harvest) {
            "Extra fills (other observed slot values) per harvested example when retraining")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{0}, std::size_t{16}));
+    sub->add_flag("--no-labelled-baseline", command->no_labelled_baseline,
+                  "Skip the hand-labelled baseline (retraining on as many random tail "
+                  "utterances with their true labels instead of the harvest)");
     command->traffic.add(*sub);
     sub->add_flag("--check", command->check,
                   "Exit 1 unless precision >= 95%, errors on tail carriers fall and neither head "

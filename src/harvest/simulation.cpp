@@ -5,10 +5,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "common/random.hpp"
 #include "frugal/harvest/datasets.hpp"
@@ -527,6 +532,93 @@ annotated_utterance refilled(const simulation_world& world, const annotated_utte
   return out;
 }
 
+// Calls task(i) for every i in [0, count) on up to hardware_concurrency() threads. Each task
+// writes only its own results, so what comes out does not depend on the threads. The first
+// exception a task throws is rethrown here, once every thread has stopped.
+void for_each_index_in_parallel(std::size_t count, const std::function<void(std::size_t)>& task) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  const auto work = [&] {
+    for (std::size_t i = next++; i < count && !failed; i = next++) {
+      try {
+        task(i);
+      } catch (...) {
+        const std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), count);
+  std::vector<std::thread> helpers;
+  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& helper : helpers) helper.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+// The test sets of one retraining against the deployed models (evaluation_report's rows).
+struct error_sets {
+  paired_errors head, tail, unseen, all, filled_head, filled_tail;
+  explicit error_sets(std::size_t models) {
+    for (paired_errors* set : {&head, &tail, &unseen, &all, &filled_head, &filled_tail})
+      set->models = models;
+  }
+  void add_natural(phrase_kind kind, std::size_t before, std::size_t after) {
+    all.add(before, after);
+    switch (kind) {
+      case phrase_kind::head:
+        head.add(before, after);
+        break;
+      case phrase_kind::tail:
+        tail.add(before, after);
+        break;
+      case phrase_kind::unseen:
+        unseen.add(before, after);
+        break;
+    }
+  }
+  void add_filled(bool tail_carrier, std::size_t before, std::size_t after) {
+    (tail_carrier ? filled_tail : filled_head).add(before, after);
+  }
+  // Each set's bootstrap has its own seed, the same for every retraining compared.
+  template <class Report>
+  void summarize(Report& report, std::uint64_t seed) const {
+    report.test_head = head.summary(seed);
+    report.test_tail = tail.summary(seed + 1);
+    report.test_unseen = unseen.summary(seed + 2);
+    report.test_all = all.summary(seed + 3);
+    report.filled_head = filled_head.summary(seed + 4);
+    report.filled_tail = filled_tail.summary(seed + 5);
+  }
+};
+
+// The hand-labelled baseline's additions to the head data: `count` tail carriers drawn at random
+// without replacement (all of them when there are fewer), each with its own values and so its
+// true annotation, and `fills` refills of each, as the harvest's examples get.
+std::vector<annotated_utterance> labelled_tail_sample(const simulation_world& world,
+                                                      std::size_t count, std::size_t fills,
+                                                      std::uint64_t seed) {
+  std::vector<std::size_t> tails;
+  for (std::size_t c = 0; c < world.carriers().size(); ++c)
+    if (world.carriers()[c].tail) tails.push_back(c);
+  count = std::min(count, tails.size());
+  frugal::detail::random_source random(seed, 0x1abe);
+  std::vector<annotated_utterance> sample;
+  for (std::size_t k = 0; k < count; ++k) {
+    // Partial Fisher-Yates: tails[k] becomes a uniform draw from the carriers not yet drawn.
+    std::swap(tails[k], tails[k + random.below(tails.size() - k)]);
+    const annotated_utterance utterance = world.own_utterance(tails[k]);
+    sample.push_back(utterance);
+    for (std::size_t f = 0; f < fills && !utterance.slots.empty(); ++f)
+      sample.push_back(refilled(world, utterance, random));
+  }
+  return sample;
+}
+
 }  // namespace
 
 evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
@@ -560,9 +652,10 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
     nlu.seed = settings.nlu.seed + 0x9e37'79b9ull * k;
     return nlu;
   };
-  std::vector<nlu_model> old_models;
-  for (std::size_t k = 0; k < settings.nlu_seeds; ++k)
-    old_models.push_back(nlu_model::train(head_data, nlu_with_seed(k)));
+  std::vector<nlu_model> old_models(settings.nlu_seeds);
+  for_each_index_in_parallel(old_models.size(), [&](std::size_t k) {
+    old_models[k] = nlu_model::train(head_data, nlu_with_seed(k));
+  });
   const nlu_model& old_model = old_models.front();  // the deployed one
 
   say("training the paraphrase detector", 0, 1);
@@ -674,42 +767,46 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
     }
   }
 
-  say("retraining the NLU with the harvest", 0, 1);
-  std::vector<nlu_model> new_models;
-  for (std::size_t k = 0; k < settings.nlu_seeds; ++k)
-    new_models.push_back(nlu_model::train(retraining, nlu_with_seed(k)));
-  const auto wrong_count = [](const std::vector<nlu_model>& models,
-                              const annotated_utterance& utterance) {
-    std::size_t wrong = 0;
-    for (const nlu_model& model : models)
-      wrong += !nlu_model::correct(model.predict(utterance.tokens), utterance);
-    return wrong;
-  };
+  // The baseline's models are trained like the harvest's, on the head data plus its sample
+  // appended, with the same seeds.
+  std::vector<annotated_utterance> baseline_data;
+  std::size_t baseline_utterances = 0;
+  if (settings.labelled_baseline && report.kept > 0) {
+    baseline_data = head_data;
+    const std::vector<annotated_utterance> sample =
+        labelled_tail_sample(world, report.kept, settings.harvest_fills, settings.seed);
+    baseline_utterances = std::min(report.kept, world.tail_carriers());  // what the sample drew
+    baseline_data.insert(baseline_data.end(), sample.begin(), sample.end());
+  }
+  say(baseline_data.empty() ? "retraining the NLU with the harvest"
+                            : "retraining the NLU with the harvest and with hand-labelled tail "
+                              "utterances",
+      0, 1);
+  const std::size_t seeds = settings.nlu_seeds;
+  std::vector<nlu_model> new_models(seeds), baseline_models(baseline_data.empty() ? 0 : seeds);
+  for_each_index_in_parallel(seeds + baseline_models.size(), [&](std::size_t task) {
+    if (task < seeds)
+      new_models[task] = nlu_model::train(retraining, nlu_with_seed(task));
+    else
+      baseline_models[task - seeds] = nlu_model::train(baseline_data, nlu_with_seed(task - seeds));
+  });
 
   say("evaluating", 0, 1);
-  paired_errors head, tail, unseen, all, filled_head, filled_tail;
-  for (paired_errors* set : {&head, &tail, &unseen, &all, &filled_head, &filled_tail})
-    set->models = settings.nlu_seeds;
-  for (const annotated_utterance& utterance : test) {
-    if (!loggable(utterance.tokens)) continue;
-    const std::size_t before = wrong_count(old_models, utterance);
-    const std::size_t after = wrong_count(new_models, utterance);
-    all.add(before, after);
-    switch (world.kind_of(utterance)) {
-      case phrase_kind::head:
-        head.add(before, after);
-        break;
-      case phrase_kind::tail:
-        tail.add(before, after);
-        break;
-      case phrase_kind::unseen:
-        unseen.add(before, after);
-        break;
-    }
-  }
+  // What is judged, in report order: the natural test utterances, then every train carrier
+  // filled with slot values of the test split (the phrasings the harvest could teach, said about
+  // things the training data never mentioned). The fills are drawn here, in order, so that the
+  // models can then judge the utterances in parallel.
+  struct judged_utterance {
+    annotated_utterance utterance;
+    bool filled = false;
+    bool tail_carrier = false;               ///< filled ones
+    phrase_kind kind = phrase_kind::unseen;  ///< natural ones
+  };
+  std::vector<judged_utterance> judged;
+  for (const annotated_utterance& utterance : test)
+    if (loggable(utterance.tokens))
+      judged.push_back({utterance, false, false, world.kind_of(utterance)});
   {
-    // Every train carrier filled with slot values of the test split: the phrasings the harvest
-    // could teach, said about things the training data never mentioned.
     const simulation_world test_world = simulation_world::build(test, settings.seed);
     frugal::detail::random_source random(settings.seed, 0xf111);
     for (std::size_t c = 0; c < world.carriers().size(); ++c) {
@@ -725,19 +822,41 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
         }
         values[type].push_back(pool[random.below(pool.size())]);
       }
-      if (!complete) continue;
-      const annotated_utterance utterance = world.fill(c, values);
-      const std::size_t before = wrong_count(old_models, utterance);
-      const std::size_t after = wrong_count(new_models, utterance);
-      (carrier.tail ? filled_tail : filled_head).add(before, after);
+      if (complete) judged.push_back({world.fill(c, values), true, carrier.tail});
     }
   }
-  report.test_head = head.summary(settings.seed);
-  report.test_tail = tail.summary(settings.seed + 1);
-  report.test_unseen = unseen.summary(settings.seed + 2);
-  report.test_all = all.summary(settings.seed + 3);
-  report.filled_head = filled_head.summary(settings.seed + 4);
-  report.filled_tail = filled_tail.summary(settings.seed + 5);
+  // Per utterance, how many of each side's models got it wrong.
+  std::vector<std::uint8_t> wrong_before(judged.size()), wrong_after(judged.size()),
+      wrong_baseline(judged.size());
+  const auto wrong_count = [](const std::vector<nlu_model>& models,
+                              const annotated_utterance& utterance) {
+    std::uint8_t wrong = 0;
+    for (const nlu_model& model : models)
+      wrong += !nlu_model::correct(model.predict(utterance.tokens), utterance);
+    return wrong;
+  };
+  for_each_index_in_parallel(judged.size(), [&](std::size_t i) {
+    wrong_before[i] = wrong_count(old_models, judged[i].utterance);
+    wrong_after[i] = wrong_count(new_models, judged[i].utterance);
+    wrong_baseline[i] = wrong_count(baseline_models, judged[i].utterance);
+  });
+  error_sets harvest_errors(seeds), baseline_errors(seeds);
+  for (std::size_t i = 0; i < judged.size(); ++i) {
+    const auto add = [&](error_sets& sets, std::uint8_t after) {
+      if (judged[i].filled)
+        sets.add_filled(judged[i].tail_carrier, wrong_before[i], after);
+      else
+        sets.add_natural(judged[i].kind, wrong_before[i], after);
+    };
+    add(harvest_errors, wrong_after[i]);
+    if (!baseline_models.empty()) add(baseline_errors, wrong_baseline[i]);
+  }
+  harvest_errors.summarize(report, settings.seed);
+  if (!baseline_models.empty()) {
+    evaluation_report::labelled_tail_baseline& baseline = report.labelled_baseline.emplace();
+    baseline.utterances = baseline_utterances;
+    baseline_errors.summarize(baseline, settings.seed);
+  }
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;

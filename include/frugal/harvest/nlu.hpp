@@ -54,7 +54,8 @@ class nlu_model {
                          const nlu_settings& settings = {});
 
   /// The hypothesis for `tokens` (slots over these tokens, sorted by start). Empty tokens give
-  /// an empty intent with confidence 0.
+  /// an empty intent with confidence 0. Touches no shared state, so several threads may call it
+  /// on one model.
   nlu_hypothesis predict(const std::vector<std::string>& tokens) const;
 
   /// True when the hypothesis is exactly `truth`: the same intent and the same slots.

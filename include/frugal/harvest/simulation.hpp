@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -149,6 +150,8 @@ struct evaluation_settings {
   nlu_settings nlu;
   harvest_settings harvest;
   std::uint64_t seed = 1;  ///< world split, NLU, detectors (simulation has its own)
+  /// Also retrain on the hand-labelled baseline (evaluation_report::labelled_baseline).
+  bool labelled_baseline = true;
 };
 
 /// Exact-match errors of the old and the new NLU on one set of test utterances.
@@ -203,6 +206,20 @@ struct evaluation_report {
   /// tail carrier of the train split filled with slot values observed in the test split.
   error_comparison test_head, test_tail, test_unseen, test_all;
   error_comparison filled_head, filled_tail;
+
+  /// What annotating as many tail utterances by hand would have given: the NLU retrained on the
+  /// head data plus `utterances` tail carriers of the train split, drawn at random without
+  /// replacement, each with its own values and its true annotation, and refilled as the harvest
+  /// is (harvest_fills). `utterances` is the harvest's kept count (or every tail carrier when
+  /// there are fewer). The comparisons are against the same deployed models as above, so the
+  /// harvest's rows and these differ only in what was added to the head data.
+  struct labelled_tail_baseline {
+    std::size_t utterances = 0;
+    error_comparison test_head, test_tail, test_unseen, test_all;
+    error_comparison filled_head, filled_tail;
+  };
+  /// Present when evaluation_settings::labelled_baseline is set and the harvest kept something.
+  std::optional<labelled_tail_baseline> labelled_baseline;
   double seconds = 0.0;
 };
 
@@ -210,7 +227,9 @@ struct evaluation_report {
 using evaluation_progress = std::function<void(const std::string&, std::size_t, std::size_t)>;
 
 /// The whole experiment: split the train data, train the NLU on the head, train the detectors,
-/// simulate the deployment, harvest, retrain with the kept examples, compare on the test data.
+/// simulate the deployment, harvest, retrain with the kept examples (and, for the baseline, with
+/// as many hand-labelled tail utterances), compare on the test data. The NLU trainings and the
+/// judging of test utterances use every core; the report does not depend on how many there are.
 evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
                                    std::span<const annotated_utterance> test,
                                    const evaluation_settings& settings,
