@@ -853,7 +853,7 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
   }
   harvest_errors.summarize(report, settings.seed);
   if (!baseline_models.empty()) {
-    evaluation_report::labelled_tail_baseline& baseline = report.labelled_baseline.emplace();
+    labelled_tail_baseline& baseline = report.labelled_baseline.emplace();
     baseline.utterances = baseline_utterances;
     baseline_errors.summarize(baseline, settings.seed);
   }

@@ -171,6 +171,18 @@ struct error_comparison {
   double reduction_high = 0.0;
 };
 
+/// What annotating as many tail utterances by hand would have given: the NLU retrained on the
+/// head data plus `utterances` tail carriers of the train split, drawn at random without
+/// replacement, each with its own values and its true annotation, and refilled as the harvest is
+/// (evaluation_settings::harvest_fills). `utterances` is the harvest's kept count (or every tail
+/// carrier when there are fewer). The comparisons are against the same deployed models as the
+/// harvest's, so the two differ only in what was added to the head data.
+struct labelled_tail_baseline {
+  std::size_t utterances = 0;
+  error_comparison test_head, test_tail, test_unseen, test_all;
+  error_comparison filled_head, filled_tail;
+};
+
 struct evaluation_report {
   std::size_t train_utterances = 0;
   std::size_t test_utterances = 0;
@@ -207,17 +219,6 @@ struct evaluation_report {
   error_comparison test_head, test_tail, test_unseen, test_all;
   error_comparison filled_head, filled_tail;
 
-  /// What annotating as many tail utterances by hand would have given: the NLU retrained on the
-  /// head data plus `utterances` tail carriers of the train split, drawn at random without
-  /// replacement, each with its own values and its true annotation, and refilled as the harvest
-  /// is (harvest_fills). `utterances` is the harvest's kept count (or every tail carrier when
-  /// there are fewer). The comparisons are against the same deployed models as above, so the
-  /// harvest's rows and these differ only in what was added to the head data.
-  struct labelled_tail_baseline {
-    std::size_t utterances = 0;
-    error_comparison test_head, test_tail, test_unseen, test_all;
-    error_comparison filled_head, filled_tail;
-  };
   /// Present when evaluation_settings::labelled_baseline is set and the harvest kept something.
   std::optional<labelled_tail_baseline> labelled_baseline;
   double seconds = 0.0;
