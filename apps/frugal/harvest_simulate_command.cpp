@@ -542,6 +542,12 @@ void add_harvest_simulate_commands(CLI::App& harvest) {
            "Extra fills (other observed slot values) per harvested example when retraining")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{0}, std::size_t{16}));
+    sub->add_option("--harvest-o-weight", command->settings.nlu.harvested_o_weight,
+                    "Weight of a harvested example's O tags in the retraining's tagger loss (its "
+                    "slots and intent weigh 1): projection confirms slots, not their absence")
+        ->capture_default_str()
+        ->check(finite_number())
+        ->check(CLI::Range(0.0, 1.0));
     sub->add_flag("--no-labelled-baseline", command->no_labelled_baseline,
                   "Skip the hand-labelled baseline (retraining on as many random tail "
                   "utterances with their true labels instead of the harvest)");

@@ -129,6 +129,11 @@ void linear_classifier::train(std::span<const feature_vector> features,
   if (classes_ == 0) throw std::invalid_argument("train() on a default-constructed classifier");
   if (!settings.class_weights.empty() && settings.class_weights.size() != classes_)
     throw std::invalid_argument("class_weights needs one weight a class");
+  if (!settings.example_weights.empty() && settings.example_weights.size() != labels.size())
+    throw std::invalid_argument("example_weights needs one weight an example");
+  for (const float weight : settings.example_weights)
+    if (!(weight >= 0.0f && std::isfinite(weight)))
+      throw std::invalid_argument("example_weights must be finite and >= 0");
   const std::uint32_t feature_limit = std::uint32_t{1} << bits_;
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] >= classes_) throw std::invalid_argument("label out of range");
@@ -157,7 +162,8 @@ void linear_classifier::train(std::span<const feature_vector> features,
       scores(x, probabilities);
       softmax(probabilities);
       const double example_weight =
-          settings.class_weights.empty() ? 1.0 : settings.class_weights[labels[i]];
+          (settings.class_weights.empty() ? 1.0 : settings.class_weights[labels[i]]) *
+          (settings.example_weights.empty() ? 1.0 : settings.example_weights[i]);
       for (std::size_t c = 0; c < classes_; ++c) {
         const auto gradient =
             static_cast<float>(example_weight * (probabilities[c] - (c == labels[i] ? 1.0 : 0.0)));

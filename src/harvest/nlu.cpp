@@ -241,6 +241,23 @@ bool allowed_after(std::string_view previous, std::string_view tag) {
 
 nlu_model nlu_model::train(std::span<const annotated_utterance> data,
                            const nlu_settings& settings) {
+  return train(data, {}, settings);
+}
+
+nlu_model nlu_model::train(std::span<const annotated_utterance> labelled,
+                           std::span<const annotated_utterance> harvested,
+                           const nlu_settings& settings) {
+  if (!(settings.harvested_o_weight >= 0.0 && settings.harvested_o_weight <= 1.0))
+    throw std::invalid_argument("nlu_model::train: harvested_o_weight must be in [0, 1]");
+  std::vector<annotated_utterance> joined;
+  if (!harvested.empty()) {
+    joined.reserve(labelled.size() + harvested.size());
+    joined.assign(labelled.begin(), labelled.end());
+    joined.insert(joined.end(), harvested.begin(), harvested.end());
+  }
+  const std::span<const annotated_utterance> data =
+      harvested.empty() ? labelled : std::span<const annotated_utterance>(joined);
+  const std::size_t first_harvested = labelled.size();
   if (data.empty()) throw std::invalid_argument("nlu_model::train: no training utterances");
   if (!(settings.slot_word_dropout >= 0.0 && settings.slot_word_dropout < 1.0))
     throw std::invalid_argument("nlu_model::train: slot_word_dropout must be in [0, 1)");
@@ -276,6 +293,7 @@ nlu_model nlu_model::train(std::span<const annotated_utterance> data,
   };
   std::vector<feature_vector> intent_examples, token_examples;
   std::vector<std::uint32_t> intent_labels, token_labels;
+  std::vector<float> token_weights;  // stays empty (all 1) without a harvest
   intent_examples.reserve(data.size());
   for (std::size_t u = 0; u < data.size(); ++u) {
     const annotated_utterance& utterance = data[u];
@@ -294,6 +312,10 @@ nlu_model nlu_model::train(std::span<const annotated_utterance> data,
       transition_features(previous_tag, utterance.intent, add);
       if (lexical) previous_tag_and_word_feature(words[i], previous_tag, add);
       token_labels.push_back(tag_ids.at(tags[i]));
+      if (!harvested.empty())
+        token_weights.push_back(u >= first_harvested && tags[i] == "O"
+                                    ? static_cast<float>(settings.harvested_o_weight)
+                                    : 1.0f);
     }
   }
   linear_training_settings training;
@@ -305,6 +327,7 @@ nlu_model nlu_model::train(std::span<const annotated_utterance> data,
   model.intent_model_.train(intent_examples, intent_labels, training);
   training.seed = settings.seed + 1;
   model.tagger_ = linear_classifier(model.tags_.size(), model.tag_features_.feature_bits());
+  training.example_weights = token_weights;
   model.tagger_.train(token_examples, token_labels, training);
   return model;
 }

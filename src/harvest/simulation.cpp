@@ -738,7 +738,9 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
       }
     return best;
   };
-  std::vector<annotated_utterance> retraining = head_data;
+  // The retraining data: the head data, then the harvest (kept examples and their refills),
+  // whose O tags weigh nlu_settings::harvested_o_weight.
+  std::vector<annotated_utterance> harvested_data;
   frugal::detail::random_source refill_random(settings.seed, 0x4ef1);
   std::unordered_map<std::string, bool> kept_keys;
   for (const corroborated_example& example : harvested.candidates) {
@@ -749,11 +751,11 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
     if (found != failed.end() &&
         majority_truth(found->second) == annotation_signature(example.example))
       ++report.kept_correct;
-    retraining.push_back(example.example);
+    harvested_data.push_back(example.example);
     // Like the head data, the harvested phrasing is also learnt with other observed values, so
     // that the model learns the carrier rather than one filling of it.
     for (std::size_t f = 0; f < settings.harvest_fills && !example.example.slots.empty(); ++f)
-      retraining.push_back(refilled(world, example.example, refill_random));
+      harvested_data.push_back(refilled(world, example.example, refill_random));
   }
   report.precision_low = wilson_lower(report.kept_correct, report.kept);
   for (const auto& [key, votes] : failed) {
@@ -768,7 +770,7 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
   }
 
   // The baseline's models are trained like the harvest's, on the head data plus its sample
-  // appended, with the same seeds.
+  // appended, with the same seeds; its labels are true ones, so its O tags weigh 1.
   std::vector<annotated_utterance> baseline_data;
   std::size_t baseline_utterances = 0;
   if (settings.labelled_baseline && report.kept > 0) {
@@ -786,7 +788,7 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
   std::vector<nlu_model> new_models(seeds), baseline_models(baseline_data.empty() ? 0 : seeds);
   for_each_index_in_parallel(seeds + baseline_models.size(), [&](std::size_t task) {
     if (task < seeds)
-      new_models[task] = nlu_model::train(retraining, nlu_with_seed(task));
+      new_models[task] = nlu_model::train(head_data, harvested_data, nlu_with_seed(task));
     else
       baseline_models[task - seeds] = nlu_model::train(baseline_data, nlu_with_seed(task - seeds));
   });

@@ -68,6 +68,47 @@ TEST(LinearClassifier, ClassWeightsShiftTheDecision) {
   EXPECT_GT(weighted.margin(f), 0.0);
 }
 
+TEST(LinearClassifier, ExampleWeightsScaleTheLossAndZeroMeansAbsent) {
+  const feature_hasher hasher(12);
+  const toy_data train = make_toy(200, 4, hasher);
+  const auto bytes = [](const linear_classifier& model) {
+    std::ostringstream out;
+    model.write(out);
+    return out.str();
+  };
+  linear_classifier without(3, 12);
+  without.train(train.x, train.y, {.epochs = 3});
+  // A mislabelled copy of the first example, appended: of weight 0 it leaves the model as it
+  // was, to the byte (the others keep their epoch order); of weight 1 it moves the model.
+  toy_data more = train;
+  more.x.push_back(train.x[0]);
+  more.y.push_back((train.y[0] + 1) % 3);
+  std::vector<float> weights(more.x.size(), 1.0f);
+  weights.back() = 0.0f;
+  linear_classifier ignored(3, 12), counted(3, 12);
+  ignored.train(more.x, more.y, {.epochs = 3, .example_weights = weights});
+  EXPECT_EQ(bytes(ignored), bytes(without));
+  weights.back() = 1.0f;
+  counted.train(more.x, more.y, {.epochs = 3, .example_weights = weights});
+  EXPECT_NE(bytes(counted), bytes(without));
+  // The ambiguous feature of ClassWeightsShiftTheDecision: its one class-1 example weighted by
+  // 5 turns the decision, as weighting the class does.
+  feature_vector f;
+  hasher.add(f, "same");
+  const std::vector<feature_vector> x(4, f);
+  const std::vector<std::uint32_t> y{0, 0, 0, 1};
+  const std::vector<float> heavy_last{1.0f, 1.0f, 1.0f, 5.0f};
+  linear_classifier weighted(2, 12);
+  weighted.train(x, y, {.epochs = 50, .example_weights = heavy_last});
+  EXPECT_GT(weighted.margin(f), 0.0);
+  // One weight an example, each finite and >= 0.
+  for (const std::vector<float>& bad : std::vector<std::vector<float>>{
+           {1.0f, 1.0f, 1.0f}, {1.0f, 1.0f, 1.0f, -1.0f}, {1.0f, 1.0f, 1.0f, std::nanf("")}}) {
+    linear_classifier model(2, 12);
+    EXPECT_THROW(model.train(x, y, {.example_weights = bad}), std::invalid_argument);
+  }
+}
+
 TEST(LinearClassifier, RejectsBadTrainingInput) {
   linear_classifier model(2, 4);
   feature_vector f;

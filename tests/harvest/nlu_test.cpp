@@ -129,6 +129,33 @@ TEST(NluModel, AWordNeverSeenInTrainingContributesNothing) {
   EXPECT_EQ(artist.slots, (std::vector<slot_span>{{"artist", 1, 2}}));
 }
 
+TEST(NluModel, HarvestedOTagsWeighLess) {
+  const std::vector<annotated_utterance> head = grammar();
+  // A harvested phrasing whose annotation leaves a word O that is a city elsewhere (as SLURP
+  // leaves "this year" unannotated in one utterance and a date in others), with its refills.
+  std::vector<annotated_utterance> harvested;
+  for (const char* word : {"lisbon", "lisbon", "lisbon"})
+    harvested.push_back({{"how", "warm", "is", word, "now"}, "weather", {}});
+  std::vector<annotated_utterance> joined = head;
+  joined.insert(joined.end(), harvested.begin(), harvested.end());
+  // Weight 1 is plain training on the two concatenated, to the byte.
+  nlu_settings full;
+  full.harvested_o_weight = 1.0;
+  EXPECT_EQ(model_bytes(nlu_model::train(head, harvested, full)),
+            model_bytes(nlu_model::train(joined, full)));
+  // Learnt at full weight, the O pulls the city out of a head phrasing; at the default weight
+  // the phrasing wins.
+  const std::vector<std::string> head_phrasing{"what", "is", "the", "weather", "in", "lisbon"};
+  EXPECT_EQ(nlu_model::train(head, harvested, full).predict(head_phrasing).slots,
+            std::vector<slot_span>{});
+  EXPECT_EQ(nlu_model::train(head, harvested, nlu_settings{}).predict(head_phrasing).slots,
+            (std::vector<slot_span>{{"city", 5, 6}}));
+  nlu_settings bad;
+  bad.harvested_o_weight = 1.5;
+  EXPECT_THROW(nlu_model::train(head, harvested, bad), std::invalid_argument);
+  EXPECT_THROW(nlu_model::train({}, {}, nlu_settings{}), std::invalid_argument);
+}
+
 TEST(NluModel, TagsFollowTheIntent) {
   // The same last three words are an item when buying and nothing when painting; only the
   // intent, decided by the first word, tells them apart (the tagger's window is two words).

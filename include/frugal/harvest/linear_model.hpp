@@ -88,7 +88,11 @@ struct linear_training_settings {
   double l2 = 1e-6;            ///< per-example L2 strength
   std::uint64_t seed = 1;
   /// Per-class weights on the loss (empty = all 1): to balance rare classes.
-  std::vector<double> class_weights;
+  std::vector<double> class_weights = {};
+  /// Per-example weights on the loss (empty = all 1; else one a training example, each finite
+  /// and >= 0), multiplying the class weight: to trust some labels less. An example of weight 0
+  /// leaves the model exactly as if it were absent (the epoch order keeps the others' order).
+  std::span<const float> example_weights = {};
 };
 
 class linear_classifier {
