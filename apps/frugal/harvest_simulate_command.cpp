@@ -254,10 +254,11 @@ struct evaluate_command {
   // utterances (the natural test utterances with a tail carrier and every tail carrier filled
   // with test values, together), and no significant regression on either head set.
   static bool meets_bar(const evaluation_report& r) {
-    const std::size_t tail_before = r.test_tail.errors_before + r.filled_tail.errors_before;
-    const std::size_t tail_after = r.test_tail.errors_after + r.filled_tail.errors_after;
+    const retraining_errors& e = r.errors;
+    const std::size_t tail_before = e.test_tail.errors_before + e.filled_tail.errors_before;
+    const std::size_t tail_after = e.test_tail.errors_after + e.filled_tail.errors_after;
     return r.kept > 0 && r.precision() >= 0.95 && tail_after < tail_before &&
-           !regressed(r.test_head) && !regressed(r.filled_head);
+           !regressed(e.test_head) && !regressed(e.filled_head);
   }
 
   // The NLU and the paraphrase detector learn from the head of the train split; what they
@@ -342,7 +343,7 @@ struct evaluate_command {
             {"paraphrase_log_pairs", detector_metrics_json(r.paraphrase_on_log)},
             {"friction_held_out", detector_metrics_json(r.friction_training)},
             {"friction_deployment_log", detector_metrics_json(r.friction_on_log)}}},
-          {"errors", errors_json(r)},
+          {"errors", errors_json(r.errors)},
           {"labelled_baseline", baseline_json(r)},
           {"meets_bar", bar},
           {"seconds", r.seconds}};
@@ -353,19 +354,19 @@ struct evaluate_command {
     if (check && !bar) throw check_failed_exit();
   }
 
-  static json errors_json(const auto& r) {
-    return {{"test_head", comparison_json(r.test_head)},
-            {"test_tail", comparison_json(r.test_tail)},
-            {"test_unseen", comparison_json(r.test_unseen)},
-            {"test_all", comparison_json(r.test_all)},
-            {"filled_head", comparison_json(r.filled_head)},
-            {"filled_tail", comparison_json(r.filled_tail)}};
+  static json errors_json(const retraining_errors& e) {
+    return {{"test_head", comparison_json(e.test_head)},
+            {"test_tail", comparison_json(e.test_tail)},
+            {"test_unseen", comparison_json(e.test_unseen)},
+            {"test_all", comparison_json(e.test_all)},
+            {"filled_head", comparison_json(e.filled_head)},
+            {"filled_tail", comparison_json(e.filled_tail)}};
   }
 
   static json baseline_json(const evaluation_report& r) {
     if (!r.labelled_baseline) return nullptr;
     return {{"utterances", r.labelled_baseline->utterances},
-            {"errors", errors_json(*r.labelled_baseline)}};
+            {"errors", errors_json(r.labelled_baseline->errors)}};
   }
 
   static std::string percent(double value) { return fmt::format("{:.1f}%", 100.0 * value); }
@@ -428,7 +429,7 @@ struct evaluate_command {
                      : fmt::format("{} [{}, {}]", percent(c.relative_reduction()),
                                    percent(c.reduction_low), percent(c.reduction_high)));
     };
-    const auto error_rows = [&](const auto& sets) {
+    const auto error_rows = [&](const retraining_errors& sets) {
       error_row("test, head carriers", sets.test_head);
       error_row("test, tail carriers", sets.test_tail);
       error_row("test, unseen carriers", sets.test_unseen);
@@ -436,13 +437,13 @@ struct evaluate_command {
       error_row("head carriers, test values", sets.filled_head);
       error_row("tail carriers, test values", sets.filled_tail);
     };
-    error_rows(r);
+    error_rows(r.errors);
     if (r.labelled_baseline) {
       fmt::print(
           "\nbaseline, the same {} NLU trainings on the head plus {} random tail carriers with "
           "their true labels (hand-labelled) instead of the harvest:\n",
           settings.nlu_seeds, grouped(r.labelled_baseline->utterances));
-      error_rows(*r.labelled_baseline);
+      error_rows(r.labelled_baseline->errors);
     }
     fmt::print(
         "\nbar (precision >= 95%, fewer errors on tail carriers, no significant head regression): "

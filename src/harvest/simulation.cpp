@@ -585,36 +585,35 @@ struct error_sets {
     (tail_carrier ? filled_tail : filled_head).add(before, after);
   }
   // Each set's bootstrap has its own seed, the same for every retraining compared.
-  template <class Report>
-  void summarize(Report& report, std::uint64_t seed) const {
-    report.test_head = head.summary(seed);
-    report.test_tail = tail.summary(seed + 1);
-    report.test_unseen = unseen.summary(seed + 2);
-    report.test_all = all.summary(seed + 3);
-    report.filled_head = filled_head.summary(seed + 4);
-    report.filled_tail = filled_tail.summary(seed + 5);
+  retraining_errors summary(std::uint64_t seed) const {
+    return {head.summary(seed),    tail.summary(seed + 1),        unseen.summary(seed + 2),
+            all.summary(seed + 3), filled_head.summary(seed + 4), filled_tail.summary(seed + 5)};
   }
 };
 
 // The hand-labelled baseline's additions to the head data: `count` tail carriers drawn at random
 // without replacement (all of them when there are fewer), each with its own values and so its
 // true annotation, and `fills` refills of each, as the harvest's examples get.
-std::vector<annotated_utterance> labelled_tail_sample(const simulation_world& world,
-                                                      std::size_t count, std::size_t fills,
-                                                      std::uint64_t seed) {
+struct labelled_tail_sample {
+  std::size_t carriers = 0;  ///< drawn
+  std::vector<annotated_utterance> utterances;
+};
+labelled_tail_sample draw_labelled_tail(const simulation_world& world, std::size_t count,
+                                        std::size_t fills, std::uint64_t seed) {
   std::vector<std::size_t> tails;
   for (std::size_t c = 0; c < world.carriers().size(); ++c)
     if (world.carriers()[c].tail) tails.push_back(c);
-  count = std::min(count, tails.size());
+  labelled_tail_sample sample;
+  sample.carriers = std::min(count, tails.size());
   frugal::detail::random_source random(seed, 0x1abe);
-  std::vector<annotated_utterance> sample;
-  for (std::size_t k = 0; k < count; ++k) {
-    // Partial Fisher-Yates: tails[k] becomes a uniform draw from the carriers not yet drawn.
+  for (std::size_t k = 0; k < sample.carriers; ++k) {
+    // Partial Fisher-Yates: tails[k] becomes a uniform draw from the carriers not yet drawn. Not
+    // random_source::sample(): the refills draw from the same stream between the picks.
     std::swap(tails[k], tails[k + random.below(tails.size() - k)]);
     const annotated_utterance utterance = world.own_utterance(tails[k]);
-    sample.push_back(utterance);
+    sample.utterances.push_back(utterance);
     for (std::size_t f = 0; f < fills && !utterance.slots.empty(); ++f)
-      sample.push_back(refilled(world, utterance, random));
+      sample.utterances.push_back(refilled(world, utterance, random));
   }
   return sample;
 }
@@ -775,10 +774,10 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
   std::size_t baseline_utterances = 0;
   if (settings.labelled_baseline && report.kept > 0) {
     baseline_data = head_data;
-    const std::vector<annotated_utterance> sample =
-        labelled_tail_sample(world, report.kept, settings.harvest_fills, settings.seed);
-    baseline_utterances = std::min(report.kept, world.tail_carriers());  // what the sample drew
-    baseline_data.insert(baseline_data.end(), sample.begin(), sample.end());
+    const labelled_tail_sample sample =
+        draw_labelled_tail(world, report.kept, settings.harvest_fills, settings.seed);
+    baseline_utterances = sample.carriers;
+    baseline_data.insert(baseline_data.end(), sample.utterances.begin(), sample.utterances.end());
   }
   say(baseline_data.empty() ? "retraining the NLU with the harvest"
                             : "retraining the NLU with the harvest and with hand-labelled tail "
@@ -853,12 +852,9 @@ evaluation_report evaluate_harvest(std::span<const annotated_utterance> train,
     add(harvest_errors, wrong_after[i]);
     if (!baseline_models.empty()) add(baseline_errors, wrong_baseline[i]);
   }
-  harvest_errors.summarize(report, settings.seed);
-  if (!baseline_models.empty()) {
-    labelled_tail_baseline& baseline = report.labelled_baseline.emplace();
-    baseline.utterances = baseline_utterances;
-    baseline_errors.summarize(baseline, settings.seed);
-  }
+  report.errors = harvest_errors.summary(settings.seed);
+  if (!baseline_models.empty())
+    report.labelled_baseline = {baseline_utterances, baseline_errors.summary(settings.seed)};
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;

@@ -171,6 +171,15 @@ struct error_comparison {
   double reduction_high = 0.0;
 };
 
+/// Exact-match errors of one retraining against the deployed models, per set of test
+/// utterances: natural test utterances by their carrier (a head or tail carrier of the train
+/// split, or unseen) and all of them, and every head or tail carrier of the train split filled
+/// with slot values observed in the test split.
+struct retraining_errors {
+  error_comparison test_head, test_tail, test_unseen, test_all;
+  error_comparison filled_head, filled_tail;
+};
+
 /// What annotating as many tail utterances by hand would have given: the NLU retrained on the
 /// head data plus `utterances` tail carriers of the train split, drawn at random without
 /// replacement, each with its own values and its true annotation, and refilled as the harvest is
@@ -179,8 +188,7 @@ struct error_comparison {
 /// harvest's, so the two differ only in what was added to the head data.
 struct labelled_tail_baseline {
   std::size_t utterances = 0;
-  error_comparison test_head, test_tail, test_unseen, test_all;
-  error_comparison filled_head, filled_tail;
+  retraining_errors errors;
 };
 
 struct evaluation_report {
@@ -214,10 +222,8 @@ struct evaluation_report {
   detector_metrics friction_training;    ///< held out from the friction log
   detector_metrics friction_on_log;      ///< every turn of the deployment log
 
-  /// Test split by carrier: head, tail, unseen (natural test utterances), and every head or
-  /// tail carrier of the train split filled with slot values observed in the test split.
-  error_comparison test_head, test_tail, test_unseen, test_all;
-  error_comparison filled_head, filled_tail;
+  /// The retraining with the harvest.
+  retraining_errors errors;
 
   /// Present when evaluation_settings::labelled_baseline is set and the harvest kept something.
   std::optional<labelled_tail_baseline> labelled_baseline;
